@@ -1,0 +1,66 @@
+"""ember: the PyTorch way of building and training neural networks, on NumPy.
+
+>>> import ember as torch
+>>> x = torch.ones(2, 2, requires_grad=True)
+>>> (x * 3).sum().backward()
+>>> x.grad
+tensor([[3., 3.],
+        [3., 3.]])
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from . import _dtype
+from ._backend import device
+from ._dtype import (bool, cdouble, cfloat, complex64,  # noqa: A004
+                     complex128, double, dtype, float, float16, float32, float64,
+                     get_default_dtype, half, int, int8, int16, int32, int64, long,
+                     promote_types, set_default_dtype, short, uint8)
+from ._random import (Generator, default_generator, get_rng_state, initial_seed,
+                      manual_seed, seed, set_rng_state)
+from ._size import Size
+from ._tensor import Tensor
+from . import _tensor_methods  # noqa: F401 - binds ops as Tensor methods
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd.grad_mode import is_inference_mode_enabled
+from .ops import *  # noqa: F403
+from .ops.reduction import _return_type
+from . import autograd, cuda, accelerator  # noqa: E402
+try:  # printing lands in its own module
+    from ._tensor_str import get_printoptions, set_printoptions  # noqa: E402
+except ImportError:  # pragma: no cover
+    pass
+
+
+def is_tensor(obj: object) -> builtins_bool:  # type: ignore[name-defined]
+    """True for ember tensors (and Parameters)."""
+    return isinstance(obj, Tensor)
+
+
+def numel(input: Tensor) -> builtins_int:  # type: ignore[name-defined]
+    return input.numel()
+
+
+def result_type(tensor1: object, tensor2: object) -> dtype:
+    return _dtype.result_type(tensor1, tensor2)
+
+
+def is_floating_point(input: Tensor) -> builtins_bool:  # type: ignore[name-defined]
+    return input.is_floating_point()
+
+
+def get_device(input: Tensor) -> builtins_int:  # type: ignore[name-defined]
+    return -1 if input.device.type == "cpu" else input.device.index or 0
+
+
+class return_types:  # noqa: N801 - torch's module name, kept as a namespace
+    max = _return_type("max")
+    min = _return_type("min")
+
+
+import builtins as _builtins  # noqa: E402
+
+builtins_bool = _builtins.bool
+builtins_int = _builtins.int

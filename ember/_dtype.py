@@ -1,0 +1,166 @@
+"""Data types named as in PyTorch, backed by NumPy dtypes, and PyTorch's promotion rules."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["dtype", "get_default_dtype", "set_default_dtype", "promote_types", "result_type"]
+
+# Categories order promotion across kinds: a higher category always wins, whatever the size.
+_BOOL, _INT, _FLOAT, _COMPLEX = 0, 1, 2, 3
+
+
+class dtype:
+    """A tensor element type. ``repr`` reads ``ember.float32`` as torch prints ``torch.float32``."""
+
+    __slots__ = ("name", "np", "category", "itemsize", "is_signed", "_legacy")
+
+    def __init__(self, name: str, np_dtype: type, category: int, legacy: str) -> None:
+        self.name = name
+        self.np = np.dtype(np_dtype)
+        self.category = category
+        self.itemsize = self.np.itemsize
+        self.is_signed = category != _BOOL and self.np.kind != "u"
+        self._legacy = legacy  # "FloatTensor": used in autograd error messages
+
+    @property
+    def is_floating_point(self) -> bool:
+        return self.category == _FLOAT
+
+    @property
+    def is_complex(self) -> bool:
+        return self.category == _COMPLEX
+
+    def to_real(self) -> dtype:
+        return {complex64: float32, complex128: float64}.get(self, self)
+
+    def __repr__(self) -> str:
+        return f"ember.{self.name}"
+
+    def __reduce__(self) -> str:
+        return self.name  # pickled by reference to the module-level name
+
+
+float16 = half = dtype("float16", np.float16, _FLOAT, "HalfTensor")
+float32 = float = dtype("float32", np.float32, _FLOAT, "FloatTensor")
+float64 = double = dtype("float64", np.float64, _FLOAT, "DoubleTensor")
+complex64 = cfloat = dtype("complex64", np.complex64, _COMPLEX, "ComplexFloatTensor")
+complex128 = cdouble = dtype("complex128", np.complex128, _COMPLEX, "ComplexDoubleTensor")
+uint8 = dtype("uint8", np.uint8, _INT, "ByteTensor")
+int8 = dtype("int8", np.int8, _INT, "CharTensor")
+int16 = short = dtype("int16", np.int16, _INT, "ShortTensor")
+int32 = int = dtype("int32", np.int32, _INT, "IntTensor")
+int64 = long = dtype("int64", np.int64, _INT, "LongTensor")
+bool = dtype("bool", np.bool_, _BOOL, "BoolTensor")  # noqa: A001 - torch's name
+
+ALL_DTYPES = (float16, float32, float64, complex64, complex128,
+              uint8, int8, int16, int32, int64, bool)
+_FROM_NP: dict = {d.np: d for d in ALL_DTYPES}
+# Extra numpy types that have no torch twin are refused with a clear error in from_np.
+_np_bool = np.dtype(np.bool_)
+
+
+def from_np(np_dtype: np.dtype) -> dtype:
+    """The ember dtype for a NumPy dtype (raises TypeError for unsupported ones)."""
+    try:
+        return _FROM_NP[np_dtype]
+    except KeyError:
+        raise TypeError(
+            f"can't convert np.ndarray of type numpy.{np.dtype(np_dtype).name}. The only supported "
+            "types are: float64, float32, float16, complex64, complex128, int64, int32, int16, "
+            "int8, uint8, and bool.") from None
+
+
+class _Defaults:
+    __slots__ = ("float", "complex")
+
+
+_defaults = _Defaults()
+_defaults.float = float32
+_defaults.complex = complex64
+
+
+def get_default_dtype() -> dtype:
+    """The dtype Python floats and float factories produce (float32 unless changed)."""
+    return _defaults.float
+
+
+def set_default_dtype(d: dtype) -> None:
+    if d not in (float16, float32, float64):
+        raise TypeError("only floating-point types are supported as the default type")
+    _defaults.float = d
+    _defaults.complex = complex128 if d is float64 else complex64
+
+
+def default_complex() -> dtype:
+    return _defaults.complex
+
+
+def promote_types(a: dtype, b: dtype) -> dtype:
+    """The smallest dtype both a and b convert to without losing their kind (torch rules)."""
+    if a is b:
+        return a
+    if a.category != b.category:
+        hi, lo = (a, b) if a.category > b.category else (b, a)
+        if hi.category == _COMPLEX and lo is float64:
+            return complex128
+        return hi
+    return _FROM_NP[np.promote_types(a.np, b.np)]
+
+
+def scalar_dtype(value: object) -> dtype:
+    """The dtype a bare Python scalar would get as a tensor."""
+    if isinstance(value, _py_bool) or isinstance(value, np.bool_):
+        return bool
+    if isinstance(value, (_py_int, np.integer)):
+        return int64
+    if isinstance(value, (_py_float, np.floating)):
+        return _defaults.float
+    if isinstance(value, (_py_complex, np.complexfloating)):
+        return _defaults.complex
+    raise TypeError(f"unsupported scalar type {type(value).__name__}")
+
+
+_py_bool = type(True)
+_py_int = type(1)
+_py_float = type(1.0)
+_py_complex = type(1j)
+
+
+def _scalar_category(value: object) -> int:
+    if isinstance(value, (_py_bool, np.bool_)):
+        return _BOOL
+    if isinstance(value, (_py_int, np.integer)):
+        return _INT
+    if isinstance(value, (_py_float, np.floating)):
+        return _FLOAT
+    return _COMPLEX
+
+
+def result_type(*operands: object) -> dtype:
+    """torch.result_type: dimensioned tensors, then 0-d tensors, then Python scalars.
+
+    A participant of a lower priority group only matters when its category (bool < int <
+    float < complex) is higher than every category seen in the groups above it.
+    """
+    dim_t = zero_t = None
+    scalar_cat = -1
+    for op in operands:
+        d = getattr(op, "dtype", None)
+        if d is None:
+            scalar_cat = max(scalar_cat, _scalar_category(op))
+        elif op.ndim:
+            dim_t = d if dim_t is None else promote_types(dim_t, d)
+        else:
+            zero_t = d if zero_t is None else promote_types(zero_t, d)
+    result = dim_t
+    if zero_t is not None and (result is None or zero_t.category > result.category):
+        result = zero_t
+    if scalar_cat >= 0 and (result is None or scalar_cat > result.category):
+        result = {_BOOL: bool, _INT: int64, _FLOAT: _defaults.float,
+                  _COMPLEX: _defaults.complex}[scalar_cat]
+        if dim_t is not None or zero_t is not None:
+            base = dim_t if zero_t is None else zero_t if dim_t is None else promote_types(dim_t, zero_t)
+            if scalar_cat == _COMPLEX and base is float64:
+                result = complex128
+    return result

@@ -1,0 +1,11 @@
+"""Tensor operations, one module per family; each op's forward sits beside its backward node."""
+
+from .activation import *  # noqa: F403
+from .arithmetic import *  # noqa: F403
+from .compare import *  # noqa: F403
+from .creation import *  # noqa: F403
+from .indexing import *  # noqa: F403
+from .linalg import *  # noqa: F403
+from .reduction import *  # noqa: F403
+from .shape import *  # noqa: F403
+from .unary import *  # noqa: F403

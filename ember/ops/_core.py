@@ -1,0 +1,179 @@
+"""Helpers every op uses: wrapping results, recording graph nodes, operand promotion.
+
+An op computes its result on arrays, then calls ``record`` which, only when grad mode is on
+and an input requires grad, creates the op's ``Node`` with one edge per input. Keeping this
+path short is what keeps per-op overhead low.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import _dtype as D
+from .._tensor import Tensor, tensor_from_array as wrap
+from ..autograd.grad_mode import state
+
+__all__ = ["wrap", "record", "edge", "needs_grad", "binary_operands", "sum_to", "as_tensor_arg",
+           "check_inplace", "bump_version", "Tensor", "state", "wrap_dim", "normalize_dims"]
+
+_ndarray = np.ndarray
+_new = object.__new__
+
+
+def edge(t: Any) -> tuple:
+    """The graph edge a tensor contributes as an input: its producer, or its leaf sink."""
+    if type(t) is not Tensor and not isinstance(t, Tensor):
+        return (None, 0)
+    if t.grad_fn is not None:
+        return (t.grad_fn, t._output_nr)
+    if t._requires_grad:
+        return (t._grad_accumulator(), 0)
+    return (None, 0)
+
+
+def needs_grad(*inputs: Any) -> bool:
+    if not state.enabled:
+        return False
+    for t in inputs:
+        if isinstance(t, Tensor) and t._requires_grad:
+            return True
+    return False
+
+
+def record(out: Tensor, node_type: type, *inputs: Any) -> Any:
+    """Attach a new ``node_type`` node to ``out`` when autograd must track this op.
+
+    Returns the node (for the op to save what backward needs) or None.
+    """
+    if not state.enabled:
+        return None
+    for t in inputs:
+        if isinstance(t, Tensor) and t._requires_grad:
+            break
+    else:
+        return None
+    node = node_type()
+    node.next_functions = tuple(edge(t) for t in inputs)
+    out.grad_fn = node
+    out._requires_grad = True
+    return node
+
+
+def record_multi(outs: list, node_type: type, *inputs: Any) -> Any:
+    """``record`` for ops with several differentiable outputs (split, unbind, ...)."""
+    node = record(outs[0], node_type, *inputs)
+    if node is None:
+        return None
+    node.n_outputs = len(outs)
+    for i, o in enumerate(outs):
+        o.grad_fn, o._requires_grad, o._output_nr = node, True, i
+    return node
+
+
+def binary_operands(a: Any, b: Any) -> tuple:
+    """Arrays (or Python scalars) for ``a op b``, cast to torch's promoted dtype."""
+    ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+    if ta and tb:
+        ad, bd = a._data, b._data
+        if ad.dtype is bd.dtype or ad.dtype == bd.dtype:
+            return ad, bd
+        dt = D.result_type(a, b).np
+        return ad.astype(dt, copy=False), bd.astype(dt, copy=False)
+    if ta:
+        return _with_scalar(a, b), b if _keeps(a, b) else _cast_scalar(a, b)
+    if tb:
+        return (a if _keeps(b, a) else _cast_scalar(b, a)), _with_scalar(b, a)
+    raise TypeError("expected at least one Tensor operand")
+
+
+def _keeps(t: Tensor, scalar: Any) -> bool:
+    """True when a Python scalar does not change the tensor's dtype (the common case)."""
+    kind = t._data.dtype.kind
+    if kind in "fc":
+        return not isinstance(scalar, complex) or kind == "c"
+    if kind == "b":
+        return isinstance(scalar, bool)
+    return isinstance(scalar, (int, np.integer, bool, np.bool_))
+
+
+def _with_scalar(t: Tensor, scalar: Any):
+    if _keeps(t, scalar):
+        return t._data
+    return t._data.astype(D.result_type(t, scalar).np)
+
+
+def _cast_scalar(t: Tensor, scalar: Any):
+    return D.result_type(t, scalar).np.type(scalar)
+
+
+def as_tensor_arg(x: Any, like: Tensor | None = None) -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    dt = D.scalar_dtype(x) if like is None else D.result_type(like, x)
+    return wrap(np.asarray(x, dtype=dt.np))
+
+
+def sum_to(grad: Tensor, shape: tuple) -> Tensor:
+    """Reduce a broadcast gradient back to ``shape`` (the inverse of broadcasting)."""
+    gshape = grad._data.shape
+    if gshape == shape:
+        return grad
+    lead = len(gshape) - len(shape)
+    dims = tuple(range(lead)) + tuple(
+        i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
+    out = grad.sum(dims, keepdim=True) if dims else grad
+    return out.reshape(shape) if out.shape != shape else out
+
+
+def check_inplace(t: Tensor) -> None:
+    """Refuse in-place changes that would corrupt autograd (leaf that requires grad)."""
+    if state.enabled and t._requires_grad and t.grad_fn is None:
+        raise RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation.")
+
+
+def bump_version(t: Tensor) -> None:
+    t._version[0] += 1
+
+
+def wrap_dim(dim: int, ndim: int) -> int:
+    n = ndim if ndim > 0 else 1
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    return dim + n if dim < 0 else dim
+
+
+def normalize_dims(dim: Any, ndim: int) -> tuple | None:
+    """``dim`` argument (None, int, or sequence) as a sorted tuple of non-negative ints."""
+    if dim is None:
+        return None
+    if isinstance(dim, (int, np.integer)):
+        return (wrap_dim(int(dim), ndim),)
+    dims = tuple(wrap_dim(int(d), ndim) for d in dim)
+    if len(set(dims)) != len(dims):
+        raise RuntimeError(f"dim {dims[0]} appears multiple times in the list of dims")
+    return tuple(sorted(dims))
+
+
+def make_inplace_result(t: Tensor, new_data: Any, node_type: type | None, *inputs: Any) -> Any:
+    """Write ``new_data`` into ``t`` and rebase its history on a new node (in-place ops)."""
+    check_inplace(t)
+    t._data[...] = new_data
+    bump_version(t)
+    if node_type is None:
+        return None
+    return rebase_history(t, node_type, *inputs)
+
+
+def rebase_history(t: Tensor, node_type: type, *inputs: Any) -> Any:
+    if not needs_grad(*inputs):
+        return None
+    node = node_type()
+    node.next_functions = tuple(edge(x) for x in inputs)
+    t.grad_fn = node
+    t._requires_grad = True
+    t._output_nr = 0
+    return node
