@@ -1,0 +1,1 @@
+"""Side-by-side benchmarks of ember and PyTorch (``python -m benchmarks``)."""

@@ -1,0 +1,225 @@
+"""Benchmark cases, each run in a fresh process for one framework ("ember" or "torch").
+
+Every case builds the same model and data from the same seeds in NumPy, so both frameworks
+see identical work; ``run_case`` returns a dict of measurements (seconds, or bytes).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import sys
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+SEED_LAYERS = (784, 512, 512, 10)
+
+
+def load_framework(name: str, full: bool = True):
+    """Import the framework with its helpers (nn, optim, DataLoader), 2 threads for torch."""
+    if name == "torch":
+        import torch
+        torch.set_num_threads(2)
+        if not full:
+            return torch, None, None, None, None
+        from torch import nn, optim
+        from torch.utils.data import DataLoader, TensorDataset
+    else:
+        import ember as torch
+        if not full:
+            return torch, None, None, None, None
+        from ember import nn, optim
+        from ember.utils.data import DataLoader, TensorDataset
+    return torch, nn, optim, DataLoader, TensorDataset
+
+
+def _timeit(fn: Callable[[], Any], min_time: float = 0.5, warmup: int = 3) -> float:
+    """Median seconds per call over batches of calls lasting at least ``min_time`` in all."""
+    for _ in range(warmup):
+        fn()
+    n, t = 1, 0.0
+    while True:
+        start = time.perf_counter()
+        for _ in range(n):
+            fn()
+        t = time.perf_counter() - start
+        if t > 0.05:
+            break
+        n *= 4
+    per = []
+    end = time.perf_counter() + min_time
+    while time.perf_counter() < end or len(per) < 5:
+        start = time.perf_counter()
+        for _ in range(n):
+            fn()
+        per.append((time.perf_counter() - start) / n)
+    return float(np.median(per))
+
+
+def _seed_model(torch: Any, nn: Any) -> Any:
+    """The "Build the Neural Network" MLP with weights drawn from a fixed NumPy seed."""
+    rng = np.random.default_rng(0)
+    layers = []
+    for i, (fan_in, fan_out) in enumerate(zip(SEED_LAYERS, SEED_LAYERS[1:])):
+        lin = nn.Linear(fan_in, fan_out)
+        bound = 1 / np.sqrt(fan_in)
+        with torch.no_grad():
+            lin.weight.copy_(torch.from_numpy(
+                rng.uniform(-bound, bound, (fan_out, fan_in)).astype(np.float32)))
+            lin.bias.copy_(torch.from_numpy(
+                rng.uniform(-bound, bound, fan_out).astype(np.float32)))
+        layers.append(lin)
+        if i < len(SEED_LAYERS) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(nn.Flatten(), *layers)
+
+
+def _batches(torch: Any, batch: int, count: int = 16) -> list:
+    rng = np.random.default_rng(1)
+    x = rng.random((count, batch, 1, 28, 28), dtype=np.float32)
+    y = rng.integers(0, 10, (count, batch))
+    return [(torch.from_numpy(x[i]), torch.from_numpy(y[i])) for i in range(count)]
+
+
+def case_train_step(fw: str, optimizer: str = "sgd", batch: int = 64) -> dict:
+    torch, nn, optim, _, _ = load_framework(fw)
+    model = _seed_model(torch, nn)
+    loss_fn = nn.CrossEntropyLoss()
+    opt = (optim.SGD(model.parameters(), lr=1e-3, momentum=0.9) if optimizer == "sgd"
+           else optim.Adam(model.parameters(), lr=1e-3))
+    data = _batches(torch, batch)
+    it = [0]
+
+    def step() -> None:
+        x, y = data[it[0] % len(data)]
+        it[0] += 1
+        loss = loss_fn(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    sec = _timeit(step)
+    return {"seconds": sec, "samples_per_s": batch / sec}
+
+
+def case_inference_latency(fw: str) -> dict:
+    torch, nn, _, _, _ = load_framework(fw)
+    model = _seed_model(torch, nn).eval()
+    x = torch.from_numpy(np.random.default_rng(2).random((1, 1, 28, 28), dtype=np.float32))
+
+    def predict() -> None:
+        with torch.no_grad():
+            model(x).argmax(1)
+    return {"seconds": _timeit(predict)}
+
+
+def case_evaluate_10k(fw: str) -> dict:
+    torch, nn, _, DataLoader, TensorDataset = load_framework(fw)
+    model = _seed_model(torch, nn).eval()
+    rng = np.random.default_rng(3)
+    ds = TensorDataset(torch.from_numpy(rng.random((10000, 1, 28, 28), dtype=np.float32)),
+                       torch.from_numpy(rng.integers(0, 10, 10000)))
+    loader = DataLoader(ds, batch_size=1000)
+
+    def evaluate() -> None:
+        correct = 0
+        with torch.no_grad():
+            for x, y in loader:
+                correct += (model(x).argmax(1) == y).sum().item()
+    return {"seconds": _timeit(evaluate, min_time=1.0, warmup=1)}
+
+
+
+
+def case_epoch(fw: str) -> dict:
+    """One epoch of FashionMNIST through DataLoader, batch 64, SGD, ToTensor-style input."""
+    torch, nn, optim, DataLoader, TensorDataset = load_framework(fw)
+    model = _seed_model(torch, nn)
+    loss_fn = nn.CrossEntropyLoss()
+    opt = optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+    if fw == "torch":
+        images, labels = _fashion_arrays_torchless()
+        ds = _TorchUint8Dataset(torch, images, labels)
+    else:
+        from ember.vision import datasets, transforms
+        ds = datasets.FashionMNIST("data", train=True, download=False,
+                                   transform=transforms.ToTensor())
+    loader = DataLoader(ds, batch_size=64, shuffle=True)
+    start = time.perf_counter()
+    for x, y in loader:
+        loss = loss_fn(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    sec = time.perf_counter() - start
+    return {"seconds": sec, "peak_rss_bytes": _peak_rss()}
+
+
+def _fashion_arrays_torchless() -> tuple:
+    import gzip
+    root = "/usr/share/datasets/fashion-mnist"
+    with gzip.open(os.path.join(root, "train-images-idx3-ubyte.gz")) as f:
+        images = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 28, 28)
+    with gzip.open(os.path.join(root, "train-labels-idx1-ubyte.gz")) as f:
+        labels = np.frombuffer(f.read(), np.uint8, offset=8).astype(np.int64)
+    return images, labels
+
+
+class _TorchUint8Dataset:
+    """torch's side of the epoch case: the same uint8 arrays, scaled as ToTensor does."""
+
+    def __init__(self, torch: Any, images: np.ndarray, labels: np.ndarray) -> None:
+        self.images = torch.from_numpy(images.copy())
+        self.labels = torch.from_numpy(labels)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int) -> tuple:
+        return self.images[i].unsqueeze(0).float().div(255), self.labels[i]
+
+
+def case_overhead(fw: str) -> dict:
+    torch, _, _, _, _ = load_framework(fw, full=False)
+    rng = np.random.default_rng(4)
+    a, b = (torch.from_numpy(rng.random(10, dtype=np.float32)) for _ in range(2))
+    ag, bg = (torch.from_numpy(rng.random(10, dtype=np.float32)).requires_grad_() for _ in range(2))
+    return {
+        "add": _timeit(lambda: a + b, 0.3),
+        "mul": _timeit(lambda: a * b, 0.3),
+        "add_autograd": _timeit(lambda: ag + bg, 0.3),
+        "mul_autograd": _timeit(lambda: ag * bg, 0.3),
+    }
+
+
+def _peak_rss() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _current_rss() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def case_import(fw: str) -> dict:
+    start = time.perf_counter()
+    __import__("torch" if fw == "torch" else "ember")
+    return {"seconds": time.perf_counter() - start, "rss_bytes": _current_rss()}
+
+
+CASES = {
+    "overhead": case_overhead,
+    "train_sgd_b64": lambda fw: case_train_step(fw, "sgd", 64),
+    "train_adam_b64": lambda fw: case_train_step(fw, "adam", 64),
+    "train_sgd_b512": lambda fw: case_train_step(fw, "sgd", 512),
+    "inference_b1": case_inference_latency,
+    "evaluate_10k": case_evaluate_10k,
+    "epoch_fashion_mnist": case_epoch,
+    "import": case_import,
+}
+
+
+if __name__ == "__main__":  # python benchmarks/cases.py CASE FRAMEWORK -> one JSON line
+    import json
+    print(json.dumps(CASES[sys.argv[1]](sys.argv[2])))
