@@ -28,8 +28,11 @@ from .autograd.grad_mode import is_inference_mode_enabled
 from .ops import *  # noqa: F403
 from .ops.reduction import _return_type
 from . import autograd, cuda, accelerator  # noqa: E402
+from . import nn  # noqa: E402
+from . import optim  # noqa: E402
+from .serialization import load, load_file, save, save_file  # noqa: E402
 try:  # printing lands in its own module
-    from ._tensor_str import get_printoptions, set_printoptions  # noqa: E402
+    from ._tensor_str import get_printoptions, printoptions, set_printoptions  # noqa: E402
 except ImportError:  # pragma: no cover
     pass
 

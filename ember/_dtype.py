@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["dtype", "get_default_dtype", "set_default_dtype", "promote_types", "result_type"]
+__all__ = ["dtype", "get_default_dtype", "set_default_dtype", "promote_types", "result_type",
+           "scalar_type_name"]
 
 # Categories order promotion across kinds: a higher category always wins, whatever the size.
 _BOOL, _INT, _FLOAT, _COMPLEX = 0, 1, 2, 3
@@ -37,6 +38,9 @@ class dtype:
     def __repr__(self) -> str:
         return f"ember.{self.name}"
 
+    def __str__(self) -> str:
+        return f"ember.{self.name}"
+
     def __reduce__(self) -> str:
         return self.name  # pickled by reference to the module-level name
 
@@ -58,6 +62,11 @@ ALL_DTYPES = (float16, float32, float64, complex64, complex128,
 _FROM_NP: dict = {d.np: d for d in ALL_DTYPES}
 # Extra numpy types that have no torch twin are refused with a clear error in from_np.
 _np_bool = np.dtype(np.bool_)
+
+
+def scalar_type_name(d: dtype) -> str:
+    """torch's C++ name for a dtype, as its error messages print it: "Float", "Long", ..."""
+    return d._legacy[:-len("Tensor")]
 
 
 def from_np(np_dtype: np.dtype) -> dtype:

@@ -7,6 +7,7 @@ change through any alias is seen by autograd's saved-tensor checks.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any, Callable, Iterator
 
 import numpy as np
@@ -27,7 +28,8 @@ class Tensor:
     """A multi-dimensional array with reverse-mode automatic differentiation."""
 
     __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_version", "_base",
-                 "_output_nr", "_accumulator", "_retains_grad", "_hooks", "__weakref__")
+                 "_output_nr", "_accumulator", "_retains_grad", "_hooks", "_saved_output_of",
+                 "__weakref__")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # ``Tensor(2, 3)`` / ``Tensor([1, 2])`` as in torch's legacy constructor.
@@ -118,6 +120,9 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, flag: bool) -> None:
+        if flag and self._data.dtype.kind not in "fc":
+            raise RuntimeError(
+                "only Tensors of floating point and complex dtype can require gradients")
         self.requires_grad_(flag)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -129,8 +134,7 @@ class Tensor:
                     "use var_no_grad = var.detach().")
             return self
         if requires_grad and self._data.dtype.kind not in "fc":
-            raise RuntimeError(
-                "only Tensors of floating point and complex dtype can require gradients")
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self._requires_grad = bool(requires_grad)
         return self
 
@@ -154,6 +158,10 @@ class Tensor:
         """A tensor sharing memory and version counter, cut from the graph."""
         out = tensor_from_array(self._data)
         out._version = self._version
+        if self.grad_fn is not None:
+            # Ops save their own outputs detached; an in-place change is then reported
+            # as "output N of <op>", naming the producer as torch does.
+            out._saved_output_of = (self._output_nr, type(self.grad_fn))
         return out
 
     def detach_(self) -> Tensor:
@@ -162,21 +170,20 @@ class Tensor:
         return self
 
     def retain_grad(self) -> None:
-        if self.grad_fn is None:
-            return
+        """Keep ``.grad`` for this non-leaf tensor after backward (a no-op on leaves)."""
         if not self._requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        if self._retains_grad:
+        if self.grad_fn is None or self._retains_grad:
             return
-        import weakref
         ref = weakref.ref(self)
 
         def keep(grad: Tensor) -> None:
             t = ref()
-            if t is not None:
-                g = grad.detach()
-                t.grad = g.clone() if t.grad is None else t.grad + g
-        self.grad_fn._add_pre_hook((self._output_nr, keep))
+            if t is None:
+                return
+            # A private copy (with history under create_graph), then sums, as in torch.
+            t.grad = grad.clone() if t.grad is None else t.grad + grad
+        self.grad_fn._set_retain_hook(self._output_nr, keep)
         self._retains_grad = True
 
     @property
@@ -184,12 +191,21 @@ class Tensor:
         return self._retains_grad
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
-        """Call ``hook(grad)`` when this tensor's gradient is computed; it may replace it."""
+        """Call ``hook(grad)`` when this tensor's gradient is computed; it may replace it.
+
+        >>> import ember
+        >>> x = ember.ones(2, requires_grad=True)
+        >>> h = x.register_hook(lambda g: g * 10)
+        >>> (x * 2).sum().backward()
+        >>> x.grad
+        tensor([20., 20.])
+        >>> h.remove()
+        """
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:
-            return self.grad_fn._add_pre_hook((self._output_nr, hook))
-        return self._grad_accumulator()._add_pre_hook((0, hook))
+            return self.grad_fn._add_tensor_hook(self._output_nr, hook)
+        return self._grad_accumulator()._add_tensor_hook(0, hook)
 
     def _grad_accumulator(self) -> AccumulateGrad:
         if self._accumulator is None:
@@ -198,8 +214,15 @@ class Tensor:
 
     def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs: Any = None) -> None:
+        """Accumulate the gradient of this tensor into the leaves' ``.grad``.
+
+        ``gradient`` is required unless the tensor holds a single element.
+        """
         from .autograd import backward
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def is_inference(self) -> bool:
+        return False
 
     # -- conversion ----------------------------------------------------------------------
     def item(self) -> Any:
@@ -316,7 +339,7 @@ class Tensor:
 
     def __repr__(self, *, tensor_contents: Any = None) -> str:
         from ._tensor_str import tensor_repr
-        return tensor_repr(self)
+        return tensor_repr(self, tensor_contents)
 
     def __format__(self, spec: str) -> str:
         if self._data.ndim == 0:

@@ -25,7 +25,9 @@ _SAME_NAME = [
     "select", "take_along_dim", "index_add", "masked_select", "scatter_", "index_put_",
     "relu", "relu_", "sigmoid", "tanh", "softmax", "log_softmax", "fill_", "zero_", "copy_",
     "uniform_", "normal_", "tril", "triu", "cumsum", "diag", "broadcast_to", "bernoulli",
-    "multinomial",
+    "multinomial", "sigmoid_", "tanh_", "expm1_", "log1p_", "log2_", "log10_", "rsqrt_",
+    "tan_", "erf_", "sign_", "floor_", "ceil_", "round_", "trunc_", "clip_", "square_",
+    "nan_to_num_", "reciprocal_",
 ]
 for _name in _SAME_NAME:
     setattr(Tensor, _name, getattr(ops, _name))
@@ -103,11 +105,11 @@ def _apply_(self: Tensor, fn: Any) -> Tensor:
 
 Tensor.where = _where
 Tensor.__add__ = ops.add
-Tensor.__radd__ = _reversed(ops.add)
+Tensor.__radd__ = ops.add  # commutative: keeps the tensor first, as torch records it
 Tensor.__sub__ = ops.sub
 Tensor.__rsub__ = ops.rsub
 Tensor.__mul__ = ops.mul
-Tensor.__rmul__ = _reversed(ops.mul)
+Tensor.__rmul__ = ops.mul
 Tensor.__truediv__ = ops.div
 Tensor.__rtruediv__ = _rdiv
 Tensor.__floordiv__ = ops.floor_divide

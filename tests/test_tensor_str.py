@@ -235,3 +235,9 @@ def test_generated_arrays_with_options(arr, options):
     finally:
         set_printoptions(profile="default")
         torch.set_printoptions(profile="default")
+
+
+def test_non_contiguous_views():
+    base = np.random.default_rng(2).standard_normal((6, 50, 40)).astype(np.float32)
+    for view in (base.transpose(2, 0, 1), base[::-1, ::3], base[:, 5], base[..., ::-2]):
+        assert repr(tensor_from_array(view)) == expected_text(torch.tensor(view.copy()))

@@ -1,11 +1,31 @@
-"""Custom differentiable functions: subclass ``Function`` with static forward/backward."""
+"""Custom differentiable functions: subclass ``Function`` with static forward/backward.
+
+>>> import ember
+>>> class Cube(ember.autograd.Function):
+...     @staticmethod
+...     def forward(ctx, x):
+...         ctx.save_for_backward(x)
+...         return x ** 3
+...     @staticmethod
+...     def backward(ctx, grad):
+...         (x,) = ctx.saved_tensors
+...         return 3 * x ** 2 * grad
+>>> x = ember.tensor([1.0, 2.0], requires_grad=True)
+>>> y = Cube.apply(x)
+>>> y.grad_fn.name()
+'CubeBackward'
+>>> y.sum().backward()
+>>> x.grad
+tensor([ 3., 12.])
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import Any, Callable
 
 from .graph import Node
-from .grad_mode import state
+from .grad_mode import no_grad, state
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable"]
 
@@ -30,23 +50,70 @@ class BackwardCFunction(Node, FunctionCtx):
     """The node of a custom Function; it is also the ``ctx`` seen by forward and backward."""
 
     _forward_cls: type
+    _materialize = True
+    _output_slots: tuple = ()   # positions in ``_saved`` that hold this node's own outputs
+    _arg_slots: tuple = ()      # for each forward argument, its edge index (None: not a tensor)
+    _in_meta: tuple = ()        # (shape, dtype) per tensor input
+    _out_meta: tuple = ()       # (shape, dtype) per output
+
+    def __repr__(self) -> str:
+        return f"<ember.autograd.function.{self.name()} object at {id(self):#x}>"
 
     @property
     def saved_tensors(self) -> tuple:
-        return self.saved()
+        saved = self.saved()
+        if not self._output_slots:
+            return saved
+        # Outputs are kept without their grad_fn (no reference cycle); give it back so
+        # that a double backward through the saved output sees this node.
+        from .._tensor import tensor_from_array
+        out = list(saved)
+        for pos, nr in self._output_slots:
+            t = tensor_from_array(saved[pos]._data)
+            t._version = saved[pos]._version
+            t.grad_fn, t._requires_grad, t._output_nr = self, True, nr
+            out[pos] = t
+        return tuple(out)
 
     def backward(self, *grads: Any) -> tuple:
-        if getattr(self, "_materialize", True):
+        if self._materialize:
             from ..ops.creation import zeros
             grads = tuple(g if g is not None else zeros(s, dtype=d)
                           for g, (s, d) in zip(grads, self._out_meta))
         out = self._forward_cls.backward(self, *grads)
         out = out if isinstance(out, tuple) else (out,)
-        n = len(self.next_functions)
-        if len(out) < n:
-            raise RuntimeError(f"function {self.name()} returned an incorrect number of "
-                               f"gradients (expected {n}, got {len(out)})")
-        return tuple(out[:n])
+        n_args = len(self._arg_slots)
+        if len(out) != n_args:
+            if len(out) < n_args or any(g is not None for g in out[n_args:]):
+                raise RuntimeError(f"function {self.name()} returned an incorrect number of "
+                                   f"gradients (expected {n_args}, got {len(out)})")
+        result = [None] * len(self.next_functions)
+        for slot, g in zip(self._arg_slots, out):
+            if slot is not None and g is not None:
+                result[slot] = self._validate(slot, g)
+        return tuple(result)
+
+    def _validate(self, slot: int, grad: Any) -> Any:
+        """Reduce a broadcast gradient to the input's shape and cast it to its dtype."""
+        shape, dtype = self._in_meta[slot]
+        if grad._data.shape != shape:
+            if not _expandable(shape, grad._data.shape):
+                raise RuntimeError(
+                    f"Function {self.name()} returned an invalid gradient at index {slot} - "
+                    f"got {list(grad._data.shape)} but expected shape compatible with "
+                    f"{list(shape)}")
+            from ..ops._core import sum_to
+            grad = sum_to(grad, shape)
+        if grad.dtype != dtype:
+            grad = grad.to(dtype)
+        return grad
+
+
+def _expandable(shape: tuple, target: tuple) -> bool:
+    """Whether ``shape`` broadcasts to exactly ``target``."""
+    if len(shape) > len(target):
+        return False
+    return all(s in (1, t) for s, t in zip(shape[::-1], target[::-1]))
 
 
 class _FunctionMeta(type):
@@ -57,18 +124,12 @@ class _FunctionMeta(type):
 
 
 class Function(metaclass=_FunctionMeta):
-    """Base of user-defined autograd operations.
+    """Base of user-defined autograd operations (see the module docstring for an example).
 
-    Example:
-        >>> class Square(Function):
-        ...     @staticmethod
-        ...     def forward(ctx, x):
-        ...         ctx.save_for_backward(x)
-        ...         return x * x
-        ...     @staticmethod
-        ...     def backward(ctx, grad):
-        ...         (x,) = ctx.saved_tensors
-        ...         return 2 * x * grad
+    ``forward(ctx, *args)`` computes outputs (gradients are not recorded inside it);
+    ``backward(ctx, *grads)`` returns one gradient per forward argument (None for
+    non-tensors). Alternatively ``forward(*args)`` plus ``setup_context(ctx, inputs,
+    output)``, as in torch 2.
     """
 
     @staticmethod
@@ -77,42 +138,93 @@ class Function(metaclass=_FunctionMeta):
                                   "autograd.Function.")
 
     @staticmethod
+    def setup_context(ctx: Any, inputs: tuple, output: Any) -> Any:
+        raise NotImplementedError("setup_context is not implemented.")
+
+    @staticmethod
     def backward(ctx: Any, *grads: Any) -> Any:
         raise NotImplementedError("You must implement either the backward or vjp method for "
                                   "your custom autograd.Function to use it with backward mode AD.")
 
+    vjp = backward
+
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         from .._tensor import Tensor
-        from ..ops._core import edge
         ctx = cls._backward_cls()
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+        separate_setup = cls.setup_context is not Function.setup_context
         prev = state.enabled
         state.enabled = False
         try:
-            outputs = cls.forward(ctx, *args, **kwargs)
+            if separate_setup:
+                outputs = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, outputs)
+            else:
+                outputs = cls.forward(ctx, *args, **kwargs)
         finally:
             state.enabled = prev
-        track = prev and any(ctx.needs_input_grad)
+        if not (prev and any(ctx.needs_input_grad)):
+            return outputs
         single = not isinstance(outputs, tuple)
-        outs = (outputs,) if single else outputs
-        if track:
-            tensor_args = [a if isinstance(a, Tensor) else None for a in args]
-            ctx.next_functions = tuple(edge(a) for a in tensor_args)
-            ctx.save(*getattr(ctx, "_to_save", ()))
-            non_diff = getattr(ctx, "_non_diff", set())
-            ctx.n_outputs = len(outs)
-            ctx._out_meta = [(o.shape, o.dtype) if isinstance(o, Tensor) else ((), None)
-                             for o in outs]
-            for i, o in enumerate(outs):
-                if isinstance(o, Tensor) and id(o) not in non_diff:
-                    if o.grad_fn is None and o._requires_grad:
-                        o = o.view_as(o)  # an input returned as is gets a fresh history
-                    o.grad_fn, o._requires_grad, o._output_nr = ctx, True, i
-        elif hasattr(ctx, "_to_save"):
-            ctx.save(*ctx._to_save)
-        return outputs
+        outs = _connect(ctx, args, (outputs,) if single else outputs)
+        return outs[0] if single else outs
 
 
-def once_differentiable(fn: Any) -> Any:
-    return fn
+def _connect(ctx: BackwardCFunction, args: tuple, outs: tuple) -> tuple:
+    """Wire ``ctx`` into the graph as the producer of ``outs``; returns the outputs."""
+    from .._tensor import Tensor
+    from ..ops._core import edge
+    slots, edges, meta = [], [], []
+    for a in args:
+        if isinstance(a, Tensor):
+            slots.append(len(edges))
+            edges.append(edge(a))
+            meta.append((a._data.shape, a.dtype))
+        else:
+            slots.append(None)
+    ctx.next_functions, ctx._arg_slots, ctx._in_meta = tuple(edges), tuple(slots), tuple(meta)
+    ctx.n_outputs = len(outs)
+    ctx._out_meta = tuple((o._data.shape, o.dtype) if isinstance(o, Tensor) else ((), None)
+                          for o in outs)
+    non_diff = getattr(ctx, "_non_diff", set())
+    dirty = {id(t) for t in getattr(ctx, "_dirty", ())}
+    inputs = {id(a) for a in args if isinstance(a, Tensor)}
+    result = []
+    for i, o in enumerate(outs):
+        if isinstance(o, Tensor) and id(o) not in non_diff:
+            if id(o) in inputs and id(o) not in dirty:
+                o = _fresh_view(o)  # an input returned as is: a new tensor gets the history
+            o.grad_fn, o._requires_grad, o._output_nr = ctx, True, i
+        result.append(o)
+    _save(ctx, result)
+    return tuple(result)
+
+
+def _fresh_view(t: Any) -> Any:
+    from ..ops.shape import make_view
+    return make_view(t, t._data.view())
+
+
+def _save(ctx: BackwardCFunction, outs: list) -> None:
+    to_save = getattr(ctx, "_to_save", None)
+    if to_save is None:
+        return
+    out_ids = {id(o): i for i, o in enumerate(outs)}
+    kept, output_slots = [], []
+    for pos, t in enumerate(to_save):
+        if t is not None and id(t) in out_ids:
+            output_slots.append((pos, out_ids[id(t)]))
+            t = t.detach()
+        kept.append(t)
+    ctx.save(*kept)
+    ctx._output_slots = tuple(output_slots)
+
+
+def once_differentiable(fn: Callable) -> Callable:
+    """Run a custom ``backward`` without recording, for formulas with no double backward."""
+    @functools.wraps(fn)
+    def wrapper(ctx: Any, *grads: Any) -> Any:
+        with no_grad():
+            return fn(ctx, *grads)
+    return wrapper

@@ -1,8 +1,25 @@
-"""Switches for gradient recording: no_grad, enable_grad, set_grad_enabled, inference_mode."""
+"""Switches for gradient recording: no_grad, enable_grad, set_grad_enabled, inference_mode.
+
+Each works as a context manager and as a decorator (with or without parentheses for
+``no_grad``, ``enable_grad`` and ``inference_mode``):
+
+>>> import ember
+>>> x = ember.ones(2, requires_grad=True)
+>>> with ember.no_grad():
+...     y = x * 2
+>>> y.requires_grad
+False
+>>> @ember.no_grad
+... def double(t):
+...     return t * 2
+>>> double(x).requires_grad
+False
+"""
 
 from __future__ import annotations
 
 import functools
+import inspect
 from typing import Any, Callable
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
@@ -10,13 +27,15 @@ __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_g
 
 
 class _GradState:
-    # One process-wide flag read by every op; a plain attribute keeps the check cheap.
-    __slots__ = ("enabled", "inference")
+    # One process-wide record read by every op; plain attributes keep the check cheap.
+    __slots__ = ("enabled", "inference", "anomaly", "anomaly_nan")
 
 
 state = _GradState()
 state.enabled = True
 state.inference = False
+state.anomaly = False
+state.anomaly_nan = True
 
 
 def is_grad_enabled() -> bool:
@@ -25,6 +44,32 @@ def is_grad_enabled() -> bool:
 
 def is_inference_mode_enabled() -> bool:
     return state.inference
+
+
+def _wrap_generator(ctx_factory: Callable, gen_func: Callable) -> Callable:
+    """Keep the mode inside a generator's body only, not while the caller runs."""
+    @functools.wraps(gen_func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        gen = gen_func(*args, **kwargs)
+        try:
+            with ctx_factory():
+                response = gen.send(None)
+            while True:
+                try:
+                    request = yield response
+                except GeneratorExit:
+                    with ctx_factory():
+                        gen.close()
+                    raise
+                except BaseException as exc:
+                    with ctx_factory():
+                        response = gen.throw(exc)
+                else:
+                    with ctx_factory():
+                        response = gen.send(request)
+        except StopIteration as stop:
+            return stop.value
+    return wrapper
 
 
 class _GradModeContext:
@@ -39,30 +84,48 @@ class _GradModeContext:
     def __exit__(self, *exc: object) -> None:
         state.enabled = self._prev
 
+    def clone(self) -> Any:
+        return self.__class__()
+
     def __call__(self, func: Callable) -> Callable:
+        if inspect.isgeneratorfunction(func):
+            return _wrap_generator(self.clone, func)
+
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with self.__class__():
+            with self.clone():
                 return func(*args, **kwargs)
         return wrapper
 
-    def clone(self):
-        return self.__class__()
+
+class _NoParamDecorator(_GradModeContext):
+    """Also usable bare: ``@no_grad`` decorates like ``@no_grad()``."""
+
+    def __new__(cls, orig_func: Callable | None = None) -> Any:
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
 
 
-class no_grad(_GradModeContext):
+class no_grad(_NoParamDecorator):  # noqa: N801 - torch's name
     """Disable gradient recording inside the block (or decorated function)."""
 
     _target = False
 
+    def __init__(self) -> None:
+        pass
 
-class enable_grad(_GradModeContext):
+
+class enable_grad(_NoParamDecorator):  # noqa: N801
     """Enable gradient recording inside the block, even under ``no_grad``."""
 
     _target = True
 
+    def __init__(self) -> None:
+        pass
 
-class set_grad_enabled(_GradModeContext):
+
+class set_grad_enabled(_GradModeContext):  # noqa: N801
     """``set_grad_enabled(False)`` acts at once (like torch), and also works as a context."""
 
     def __init__(self, mode: bool) -> None:
@@ -76,25 +139,24 @@ class set_grad_enabled(_GradModeContext):
     def __exit__(self, *exc: object) -> None:
         state.enabled = self._prev
 
-    def clone(self):
+    def clone(self) -> set_grad_enabled:
         return self.__class__(self._target)
 
     def __call__(self, func: Callable) -> Callable:
         state.enabled = self._prev  # used as a decorator: do not leave the mode switched
-        target = self._target
-
-        @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with set_grad_enabled(target):
-                return func(*args, **kwargs)
-        return wrapper
+        return super().__call__(func)
 
 
-class inference_mode(_GradModeContext):
+class inference_mode(_GradModeContext):  # noqa: N801
     """Like ``no_grad``; ``inference_mode(False)`` leaves the mode unchanged."""
 
+    def __new__(cls, mode: Any = True) -> Any:
+        if callable(mode) and not isinstance(mode, bool):  # bare ``@inference_mode``
+            return cls(True)(mode)
+        return super().__new__(cls)
+
     def __init__(self, mode: bool = True) -> None:
-        self.mode = mode
+        self.mode = mode if isinstance(mode, bool) else True
 
     def __enter__(self) -> None:
         self._prev = (state.enabled, state.inference)
@@ -104,14 +166,5 @@ class inference_mode(_GradModeContext):
     def __exit__(self, *exc: object) -> None:
         state.enabled, state.inference = self._prev
 
-    def __call__(self, func: Callable) -> Callable:
-        mode = self.mode
-
-        @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with inference_mode(mode):
-                return func(*args, **kwargs)
-        return wrapper
-
-    def clone(self):
+    def clone(self) -> inference_mode:
         return self.__class__(self.mode)

@@ -4,17 +4,24 @@ Each differentiable op defines one ``Node`` subclass named as PyTorch names it
 (``MulBackward0``, ``AddmmBackward0``, ...) right beside its forward function. The node stores
 what the backward formula needs and maps output gradients to input gradients, in Tensor
 terms, so the same formula serves ``create_graph=True``.
+
+>>> import ember
+>>> x = ember.ones(3, requires_grad=True)
+>>> y = (x * 2).sum()
+>>> y.grad_fn.name(), y.grad_fn.next_functions[0][0].name()
+('SumBackward0', 'MulBackward0')
 """
 
 from __future__ import annotations
 
+import re
 import sys
 import weakref
 from typing import Any, Callable
 
 from .grad_mode import state
 
-__all__ = ["Node", "AccumulateGrad", "RemovableHandle"]
+__all__ = ["Node", "AccumulateGrad", "RemovableHandle", "CopyBackwards"]
 
 FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -31,12 +38,12 @@ class RemovableHandle:
     __slots__ = ("_store", "id")
 
     def __init__(self, store: dict) -> None:
-        self._store = weakref.ref(store) if store is not None else None
+        self._store = weakref.ref(store)
         RemovableHandle._next_id += 1
         self.id = RemovableHandle._next_id
 
     def remove(self) -> None:
-        store = self._store() if self._store is not None else None
+        store = self._store()
         if store is not None:
             store.pop(self.id, None)
 
@@ -47,25 +54,47 @@ class RemovableHandle:
         self.remove()
 
 
+def _add_to(node: Node, attr: str, entry: Any) -> RemovableHandle:
+    store = node.__dict__.get(attr)
+    if store is None:
+        store = {}
+        setattr(node, attr, store)
+    handle = RemovableHandle(store)
+    store[handle.id] = entry
+    return handle
+
+
 class Node:
-    """A backward function. ``next_functions`` holds one ``(node, output_nr)`` edge per input."""
+    """A backward function. ``next_functions`` holds one ``(node, output_nr)`` edge per input.
 
-    __slots__ = ("next_functions", "_saved", "_versions", "_freed", "_pre_hooks",
-                 "_hooks", "n_outputs", "_out_meta", "__weakref__", "__dict__")
+    Defaults live on the class so that creating a node (once per recorded op) only stores
+    what differs; ``record`` sets ``next_functions``.
+    """
 
-    def __init__(self) -> None:
-        self.next_functions: tuple = ()
-        self._saved: tuple | None = None
-        self._freed = False
-        self._pre_hooks: dict | None = None
-        self._hooks: dict | None = None
-        self.n_outputs = 1
+    __slots__ = ("__dict__", "__weakref__")
+
+    next_functions: tuple = ()
+    n_outputs = 1
+    _saved: tuple | None = None
+    _versions: tuple = ()
+    _freed = False
+    _pre_hooks: dict | None = None      # node pre-hooks: fn(grad_outputs)
+    _tensor_hooks: dict | None = None   # (output_nr, fn(grad)) from Tensor.register_hook
+    _retain_hooks: dict | None = None   # output_nr -> fn(grad), run after the tensor hooks
+    _hooks: dict | None = None          # post-hooks: fn(grad_inputs, grad_outputs)
 
     def name(self) -> str:
         return type(self).__name__
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} object at {id(self):#x}>"
+
+    @property
+    def metadata(self) -> dict:
+        meta = self.__dict__.get("_metadata")
+        if meta is None:
+            meta = self._metadata = {}
+        return meta
 
     # -- saved tensors -------------------------------------------------------------------
     def save(self, *tensors: Any) -> None:
@@ -74,22 +103,22 @@ class Node:
         self._versions = tuple(t._version[0] if t is not None else 0 for t in tensors)
 
     def saved(self) -> tuple:
-        if self._freed:
-            raise RuntimeError(FREED_MESSAGE)
-        for t, v in zip(self._saved, self._versions):
+        """The saved tensors, after checking that no in-place op changed them since."""
+        saved = self._saved
+        if saved is None:
+            if self._freed:
+                raise RuntimeError(FREED_MESSAGE)
+            return ()
+        for t, v in zip(saved, self._versions):
             if t is not None and t._version[0] != v:
                 raise RuntimeError(_modified_message(t, v))
-        return self._saved
+        return saved
 
     def release(self) -> None:
         """Drop saved tensors after backward (unless the graph is retained)."""
         if self._saved is not None:
             self._saved = None
             self._freed = True
-        self._release_extra()
-
-    def _release_extra(self) -> None:
-        """Subclasses that keep arrays outside ``save`` drop them here."""
 
     # -- backward ------------------------------------------------------------------------
     def backward(self, *grads: Any) -> tuple:
@@ -102,38 +131,74 @@ class Node:
     # -- hooks ---------------------------------------------------------------------------
     def register_hook(self, fn: Callable) -> RemovableHandle:
         """``fn(grad_inputs, grad_outputs)`` runs after this node; it may return new inputs."""
-        if self._hooks is None:
-            self._hooks = {}
-        handle = RemovableHandle(self._hooks)
-        self._hooks[handle.id] = fn
-        return handle
+        return _add_to(self, "_hooks", fn)
 
     def register_prehook(self, fn: Callable) -> RemovableHandle:
         """``fn(grad_outputs)`` runs before this node; it may return new grad_outputs."""
-        return self._add_pre_hook(("node", fn))
+        return _add_to(self, "_pre_hooks", fn)
 
-    def _add_pre_hook(self, entry: tuple) -> RemovableHandle:
-        if self._pre_hooks is None:
-            self._pre_hooks = {}
-        handle = RemovableHandle(self._pre_hooks)
-        self._pre_hooks[handle.id] = entry
-        return handle
+    def _add_tensor_hook(self, output_nr: int, fn: Callable) -> RemovableHandle:
+        return _add_to(self, "_tensor_hooks", (output_nr, fn))
+
+    def _set_retain_hook(self, output_nr: int, fn: Callable) -> None:
+        if self._retain_hooks is None:
+            self._retain_hooks = {}
+        self._retain_hooks[output_nr] = fn
 
 
 def _modified_message(t: Any, expected: int) -> str:
-    dims = ", ".join(str(s) for s in t.shape)
-    what = f"[torch.{t.dtype._legacy} [{dims}]]"
-    fn = t.grad_fn
-    origin = f", which is output {t._output_nr} of {fn.name()}," if fn is not None else ""
+    dims = ", ".join(str(s) for s in t._data.shape)
+    what = f"[ember.{t.dtype._legacy} [{dims}]]"
+    if t.grad_fn is not None:
+        origin = f", which is output {t._output_nr} of {_short_name(type(t.grad_fn))},"
+    else:
+        # A node's own output is saved detached; ``detach`` remembers its producer.
+        producer = getattr(t, "_saved_output_of", None)
+        origin = (f", which is output {producer[0]} of {_short_name(producer[1])},"
+                  if producer is not None else "")
     return ("one of the variables needed for gradient computation has been modified by an "
             f"inplace operation: {what}{origin} is at version {t._version[0]}; expected "
-            f"version {expected} instead. Hint: enable anomaly detection to find the operation "
-            "that failed to compute its gradient, with torch.autograd.set_detect_anomaly(True).")
+            f"version {expected} instead. Hint: enable anomaly detection to find the "
+            "operation that failed to compute its gradient, with "
+            "ember.autograd.set_detect_anomaly(True, check_nan=False).")
 
 
-# References to a gradient array that only its Tensor holds: the Tensor's slot and
-# getrefcount's own argument.
-_UNSHARED_REFS = 2
+def _short_name(cls: type) -> str:
+    # torch names the producer without its "Backward<n>" suffix: "output 0 of Exp".
+    name = cls.__name__
+    if name in ("CopySlices", "AccumulateGrad"):
+        return "torch::autograd::" + name
+    return re.sub(r"Backward\d*$", "", name)
+
+
+def _calibrate_unique_refs() -> int:
+    """References ``sys.getrefcount`` reports for an object held by one caller's local only.
+
+    Measured rather than assumed, since the interpreter's own count differs across versions.
+    """
+    def probe(obj: Any) -> int:
+        return sys.getrefcount(obj)
+
+    def caller() -> int:
+        obj = object()
+        return probe(obj)
+    return caller()
+
+
+def _calibrate_slot_refs() -> int:
+    """References reported for an array held only by one object's slot (a Tensor's ``_data``)."""
+    class Holder:
+        __slots__ = ("value",)
+
+    def probe(h: Any) -> int:
+        return sys.getrefcount(h.value)
+    h = Holder()
+    h.value = object()
+    return probe(h)
+
+
+_UNIQUE_REFS = _calibrate_unique_refs()
+_SLOT_REFS = _calibrate_slot_refs()
 
 
 class AccumulateGrad(Node):
@@ -142,29 +207,68 @@ class AccumulateGrad(Node):
     __slots__ = ("_variable",)
 
     def __init__(self, tensor: Any) -> None:
-        super().__init__()
         self._variable = weakref.ref(tensor)
 
     @property
     def variable(self) -> Any:
         return self._variable()
 
+    def name(self) -> str:
+        return "AccumulateGrad"
+
     def backward(self, grad: Any) -> tuple:
+        self.accumulate(grad)
+        return ()
+
+    def accumulate(self, grad: Any) -> None:
+        """Store or add ``grad`` (the engine passes it holding no other reference)."""
         t = self._variable()
         if t is None or grad is None:
-            return ()
-        if t.grad is None:
-            if state.enabled:
-                t.grad = grad
-            elif sys.getrefcount(grad._data) <= _UNSHARED_REFS:
-                # Nobody else holds this array: adopt it instead of copying.
-                t.grad = grad.detach()
-            else:
-                # Keep our own copy, so that a later in-place accumulation never writes
-                # into a buffer that another tensor still uses.
-                t.grad = grad.detach().clone()
+            return
+        if grad._data.dtype != t._data.dtype:
+            grad = grad.to(t.dtype)
+        old = t.grad
+        if old is None:
+            t.grad = _first_grad(grad)
         elif state.enabled:
-            t.grad = t.grad + grad
+            t.grad = old + grad
+        elif old._data.flags.writeable and old._data.shape == grad._data.shape:
+            old._data += grad._data
+            old._version[0] += 1
         else:
-            t.grad._data += grad._data
-        return ()
+            t.grad = old + grad
+
+
+def _first_grad(grad: Any) -> Any:
+    """The tensor to store as a leaf's first ``.grad``: ``grad`` itself when nobody else can
+    see its memory (so later in-place accumulation is safe), else a private copy."""
+    if state.enabled:  # create_graph: keep the gradient's history, as a copy
+        return _copy_with_graph(grad)
+    # References to the tensor: this frame's, the caller's (the engine drops its own) and
+    # getrefcount's argument; to the array: the tensor's slot and the argument. Any more
+    # means another buffer or user code can see the memory.
+    unique = (sys.getrefcount(grad) <= _UNIQUE_REFS + 1
+              and sys.getrefcount(grad._data) <= _SLOT_REFS)
+    arr = grad._data
+    if unique and arr.base is None and arr.flags.writeable and arr.flags.c_contiguous:
+        return grad.detach()
+    from .._tensor import tensor_from_array
+    return tensor_from_array(arr.copy())
+
+
+class CopyBackwards(Node):
+    """A leaf's first gradient under ``create_graph``: a copy that keeps the graph."""
+
+    def backward(self, grad: Any) -> tuple:
+        return None, grad
+
+
+def _copy_with_graph(grad: Any) -> Any:
+    from .._tensor import tensor_from_array
+    out = tensor_from_array(grad._data.copy())
+    if grad._requires_grad:
+        from ..ops._core import edge
+        node = CopyBackwards()
+        node.next_functions = ((None, 0), edge(grad))
+        out.grad_fn, out._requires_grad = node, True
+    return out

@@ -81,9 +81,14 @@ def binary_operands(a: Any, b: Any) -> tuple:
             return ad, bd
         dt = D.result_type(a, b).np
         return ad.astype(dt, copy=False), bd.astype(dt, copy=False)
+    # NumPy scalars act as Python scalars (a np.float64 must not upcast a float32 tensor).
     if ta:
+        if isinstance(b, np.generic):
+            b = b.item()
         return _with_scalar(a, b), b if _keeps(a, b) else _cast_scalar(a, b)
     if tb:
+        if isinstance(a, np.generic):
+            a = a.item()
         return (a if _keeps(b, a) else _cast_scalar(b, a)), _with_scalar(b, a)
     raise TypeError("expected at least one Tensor operand")
 

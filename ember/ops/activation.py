@@ -5,15 +5,17 @@ Softmax and log-softmax subtract the row maximum first, so large logits (1e4) st
 
 from __future__ import annotations
 
-
+from typing import Any
 
 import numpy as np
 
 from .. import _dtype as D
 from ..autograd.graph import Node
 from ._core import Tensor, record, wrap, wrap_dim
+from ._errstate import quiet
+from .arithmetic import _inplace, _write_out
 
-__all__ = ["relu", "relu_", "sigmoid", "tanh", "softmax", "log_softmax"]
+__all__ = ["relu", "relu_", "sigmoid", "sigmoid_", "tanh", "tanh_", "softmax", "log_softmax"]
 
 
 class ReluBackward0(Node):
@@ -23,7 +25,10 @@ class ReluBackward0(Node):
 
 
 def relu(input: Tensor) -> Tensor:
+    """``max(input, 0)`` elementwise (integers stay integers)."""
     data = input._data
+    if data.dtype == np.bool_:
+        raise RuntimeError("Boolean inputs not supported for relu")
     res = wrap(np.maximum(data, data.dtype.type(0)))
     node = record(res, ReluBackward0, input)
     if node is not None:
@@ -32,8 +37,8 @@ def relu(input: Tensor) -> Tensor:
 
 
 def relu_(input: Tensor) -> Tensor:
-    from .arithmetic import _inplace
-    return _inplace(input, relu(input.clone() if input._requires_grad else input))
+    """In-place ``relu``."""
+    return _inplace(input, relu(input))
 
 
 class SigmoidBackward0(Node):
@@ -48,7 +53,8 @@ def _sigmoid_array(x: np.ndarray) -> np.ndarray:
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
-def sigmoid(input: Tensor) -> Tensor:
+def sigmoid(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """``1 / (1 + exp(-input))``, computed without overflow for large ``|input|``."""
     data = input._data
     if data.dtype.kind not in "fc":
         data = data.astype(D.get_default_dtype().np)
@@ -56,7 +62,12 @@ def sigmoid(input: Tensor) -> Tensor:
     node = record(res, SigmoidBackward0, input)
     if node is not None:
         node.save(res.detach())
-    return res
+    return res if out is None else _write_out(res, out, "sigmoid")
+
+
+def sigmoid_(input: Tensor) -> Tensor:
+    """In-place ``sigmoid``."""
+    return _inplace(input, sigmoid(input))
 
 
 class TanhBackward0(Node):
@@ -65,7 +76,8 @@ class TanhBackward0(Node):
         return (grad * (1 - res * res),)
 
 
-def tanh(input: Tensor) -> Tensor:
+def tanh(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Hyperbolic tangent."""
     data = input._data
     if data.dtype.kind not in "fc":
         data = data.astype(D.get_default_dtype().np)
@@ -73,7 +85,12 @@ def tanh(input: Tensor) -> Tensor:
     node = record(res, TanhBackward0, input)
     if node is not None:
         node.save(res.detach())
-    return res
+    return res if out is None else _write_out(res, out, "tanh")
+
+
+def tanh_(input: Tensor) -> Tensor:
+    """In-place ``tanh``."""
+    return _inplace(input, tanh(input))
 
 
 def _softmax_dim(ndim: int, dim: int | None) -> int:
@@ -82,12 +99,24 @@ def _softmax_dim(ndim: int, dim: int | None) -> int:
     return wrap_dim(dim, ndim)
 
 
-def _prepare(input: Tensor, dtype: D.dtype | None) -> np.ndarray:
-    data = input._data if dtype is None else input._data.astype(dtype.np)
-    if data.dtype.kind not in "fc":
-        raise RuntimeError(f'"softmax_lastdim_kernel_impl" not implemented for '
-                           f"'{input.dtype.name.capitalize()}'")
-    return data
+def _prepare(input: Tensor, dtype: D.dtype | None, kernel: str) -> Tensor:
+    """The input converted to ``dtype`` first (recorded, as torch does), floats only."""
+    if dtype is not None:
+        input = input.to(dtype)
+    if input._data.dtype.kind not in "fc":
+        raise NotImplementedError(f'"{kernel}_lastdim_kernel_impl" not implemented for '
+                                  f"'{D.scalar_type_name(input.dtype)}'")
+    return input
+
+
+def _shifted(data: np.ndarray, d: int) -> np.ndarray:
+    """``data`` minus its maximum along ``d``: exp of it cannot overflow."""
+    if data.ndim == 0:
+        return data - data
+    if data.size == 0:
+        return data.copy()
+    with quiet():  # rows that are all -inf give NaN, as in torch
+        return data - data.max(axis=d, keepdims=True)
 
 
 class SoftmaxBackward0(Node):
@@ -98,22 +127,24 @@ class SoftmaxBackward0(Node):
 
 
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
-            dtype: D.dtype | None = None) -> Tensor:
-    data = _prepare(input, dtype)
-    if data.ndim == 0:
-        res = wrap(np.ones_like(data))
-        d = 0
-    else:
-        d = _softmax_dim(data.ndim, dim)
-        shifted = data - data.max(axis=d, keepdims=True)
-        e = np.exp(shifted)
-        e /= e.sum(axis=d, keepdims=True)
-        res = wrap(e)
+            dtype: D.dtype | None = None, *, out: Any = None) -> Tensor:
+    """``exp(x) / exp(x).sum(dim)``, computed stably.
+
+    >>> ember.softmax(ember.tensor([1.0, 1.0]), dim=0)
+    tensor([0.5000, 0.5000])
+    """
+    input = _prepare(input, dtype, "softmax")
+    d = _softmax_dim(input._data.ndim, dim)
+    e = np.exp(_shifted(input._data, d))
+    if e.ndim:
+        with quiet():
+            e /= e.sum(axis=d, keepdims=True)
+    res = wrap(e)
     node = record(res, SoftmaxBackward0, input)
     if node is not None:
         node.dim = d
         node.save(res.detach())
-    return res
+    return res if out is None else _write_out(res, out, "softmax")
 
 
 class LogSoftmaxBackward0(Node):
@@ -123,20 +154,17 @@ class LogSoftmaxBackward0(Node):
 
 
 def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
-                dtype: D.dtype | None = None) -> Tensor:
-    data = _prepare(input, dtype)
-    if data.ndim == 0:
-        res = wrap(np.zeros_like(data))
-        d = 0
-    else:
-        d = _softmax_dim(data.ndim, dim)
-        shifted = data - data.max(axis=d, keepdims=True)
-        shifted -= np.log(np.exp(shifted).sum(axis=d, keepdims=True))
-        res = wrap(shifted)
+                dtype: D.dtype | None = None, *, out: Any = None) -> Tensor:
+    """``x - log(exp(x).sum(dim))``, computed stably."""
+    input = _prepare(input, dtype, "log_softmax")
+    d = _softmax_dim(input._data.ndim, dim)
+    shifted = _shifted(input._data, d)
+    if shifted.ndim and shifted.size:
+        with quiet():
+            shifted -= np.log(np.exp(shifted).sum(axis=d, keepdims=True))
+    res = wrap(shifted)
     node = record(res, LogSoftmaxBackward0, input)
     if node is not None:
         node.dim = d
         node.save(res.detach())
-    return res
-
-
+    return res if out is None else _write_out(res, out, "log_softmax")

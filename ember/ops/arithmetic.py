@@ -1,105 +1,227 @@
 """Elementwise binary arithmetic: + - * / // % ** maximum minimum, and their in-place forms.
 
-Each op's forward function sits right above its ``...Backward`` node. Gradients of
-broadcast operands are reduced back to the operand's shape with ``sum_to``.
+Each op's forward function sits right above its ``...Backward`` node. A node keeps, per
+input that needs a gradient, the input's shape and dtype (``_meta``): ``_reduce`` sums a
+broadcast gradient back to that shape and casts it back to that dtype, as torch's engine does
+for mixed-dtype operands.
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 
+from .. import _dtype as D
 from ..autograd.graph import Node
-from ._core import (Tensor, binary_operands, check_inplace, make_inplace_result, record,
-                    sum_to, wrap)
+from ._errstate import quiet
+from ._core import Tensor, binary_operands, check_inplace, record, state, sum_to, wrap
 
 __all__ = ["add", "sub", "mul", "div", "true_divide", "floor_divide", "remainder", "fmod",
            "pow", "maximum", "minimum", "rsub", "neg", "reciprocal",
            "add_", "sub_", "mul_", "div_", "pow_"]
 
+_ndarray = np.ndarray
+
+
+# -- shared helpers ---------------------------------------------------------------------------
+def _meta(x: Any) -> tuple | None:
+    """(shape, numpy dtype) of an input that will receive a gradient, else None."""
+    if isinstance(x, Tensor) and x._requires_grad:
+        d = x._data
+        return d.shape, d.dtype
+    return None
+
+
+def _reduce(grad: Tensor, meta: tuple | None) -> Tensor | None:
+    """The gradient for one input: un-broadcast, in the input's own dtype."""
+    if meta is None:
+        return None
+    g = sum_to(grad, meta[0])
+    return g if g._data.dtype == meta[1] else g.to(D.from_np(meta[1]))
+
+
+def _zeros(meta: tuple | None) -> Tensor | None:
+    return None if meta is None else wrap(np.zeros(meta[0], meta[1]))
+
 
 def _shape(x: Any) -> tuple:
-    return x._data.shape if isinstance(x, Tensor) else ()
+    return np.shape(x._data if isinstance(x, Tensor) else x)
 
 
-def _write_out(result: Tensor, out: Tensor | None) -> Tensor:
-    """Honour ``out=``: copy into the given tensor (resizing like torch when empty)."""
+def _size_error(a_shape: tuple, b_shape: tuple) -> RuntimeError:
+    """torch's message for operands that do not broadcast together."""
+    n = max(len(a_shape), len(b_shape))
+    pa = (1,) * (n - len(a_shape)) + tuple(a_shape)
+    pb = (1,) * (n - len(b_shape)) + tuple(b_shape)
+    for i in range(n - 1, -1, -1):
+        if pa[i] != pb[i] and pa[i] != 1 and pb[i] != 1:
+            return RuntimeError(f"The size of tensor a ({pa[i]}) must match the size of tensor b "
+                                f"({pb[i]}) at non-singleton dimension {i}")
+    return RuntimeError(f"shapes {list(a_shape)} and {list(b_shape)} cannot be broadcast")
+
+
+def _cast_error(result: D.dtype, target: D.dtype) -> RuntimeError:
+    return RuntimeError(f"result type {D.scalar_type_name(result)} can't be cast to the desired "
+                        f"output type {D.scalar_type_name(target)}")
+
+
+def _write_out(result: Tensor, out: Tensor | None, name: str) -> Tensor:
+    """Honour ``out=``: copy into the given tensor (resizing it like torch when shapes differ)."""
     if out is None:
         return result
-    if out._data.shape != result._data.shape:
-        if out._data.size != 0:
-            raise RuntimeError(f"output with shape {list(out.shape)} doesn't match the "
-                               f"broadcast shape {list(result.shape)}")
-        out._data = np.empty_like(result._data, dtype=out._data.dtype)
+    if result._requires_grad and state.enabled:
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
     check_inplace(out)
+    rd, od = result._data.dtype, out._data.dtype
+    if rd != od and not np.can_cast(rd, od, "same_kind"):
+        raise _cast_error(D.from_np(rd), D.from_np(od))
+    if out._data.shape != result._data.shape:
+        if out._data.size:
+            warnings.warn(f"An output with one or more elements was resized since it had shape "
+                          f"{list(out.shape)}, which does not match the required output shape "
+                          f"{list(result.shape)}. This behavior is deprecated, and in a future "
+                          "PyTorch release outputs will not be resized unless they have zero "
+                          "elements. You can explicitly reuse an out tensor t by resizing it, "
+                          "inplace, to zero elements with t.resize_(0).", UserWarning,
+                          stacklevel=3)
+        out._data = np.empty(result._data.shape, dtype=od)
     np.copyto(out._data, result._data, casting="unsafe")
     out._version[0] += 1
     return out
 
 
-# -- add ----------------------------------------------------------------------------------
+class _NotDifferentiable(Node):
+    """The grad_fn of ops torch cannot differentiate (floor_divide, ``2 % x``)."""
+
+    op = ""
+
+    def backward(self, grad: Tensor) -> tuple:
+        raise RuntimeError(f"derivative for aten::{self.op} is not implemented")
+
+
+_NotDifferentiable.__name__ = _NotDifferentiable.__qualname__ = "NotImplemented"
+
+
+def _record_not_differentiable(res: Tensor, op: str, *inputs: Any) -> None:
+    node = record(res, _NotDifferentiable, *(x for x in inputs if isinstance(x, Tensor)))
+    if node is not None:
+        node.op = op
+
+
+# -- add / sub ----------------------------------------------------------------------------------
 class AddBackward0(Node):
     def backward(self, grad: Tensor) -> tuple:
-        ga = sum_to(grad, self.a_shape)
-        gb = sum_to(grad if self.alpha == 1 else grad * self.alpha, self.b_shape)
-        return ga, gb
+        ma, mb = self.meta
+        gb = grad if self.alpha == 1 or mb is None else grad * self.alpha
+        return _reduce(grad, ma), _reduce(gb, mb)
 
 
 def add(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:
-    """``input + alpha * other`` with broadcasting and type promotion."""
+    """``input + alpha * other`` with broadcasting and type promotion.
+
+    >>> ember.add(ember.tensor([1, 2]), 1.5)
+    tensor([2.5000, 3.5000])
+    """
     ad, bd = binary_operands(input, other)
-    res = wrap(ad + bd if alpha == 1 else ad + alpha * bd)
+    try:
+        res = wrap(ad + bd if alpha == 1 else ad + _scaled(bd, alpha, ad))
+    except ValueError:
+        raise _size_error(_shape(ad), _shape(bd)) from None
     node = record(res, AddBackward0, input, other)
     if node is not None:
-        node.a_shape, node.b_shape, node.alpha = _shape(input), _shape(other), alpha
-    return _write_out(res, out)
+        node.meta, node.alpha = (_meta(input), _meta(other)), alpha
+    return res if out is None else _write_out(res, out, "add")
 
 
-# -- sub ----------------------------------------------------------------------------------
+def _scaled(bd: Any, alpha: Any, ad: Any) -> Any:
+    """``alpha * other`` after torch's checks on alpha's type."""
+    kind = np.result_type(ad, bd).kind
+    if isinstance(alpha, (bool, np.bool_)) and kind != "b":
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if isinstance(alpha, (float, np.floating)) and kind in "biu":
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
+                           "point number.")
+    return alpha * bd
+
+
 class SubBackward0(Node):
     def backward(self, grad: Tensor) -> tuple:
-        return sum_to(grad, self.a_shape), sum_to(grad * -self.alpha, self.b_shape)
+        ma, mb = self.meta
+        return _reduce(grad, ma), None if mb is None else _reduce(grad * -self.alpha, mb)
+
+
+def _is_bool(x: Any) -> bool:
+    if isinstance(x, Tensor):
+        return x._data.dtype.kind == "b"
+    return isinstance(x, (bool, np.bool_))
+
+
+def _refuse_bool_sub(a: Any, b: Any) -> None:
+    """torch has no bool subtraction (it would be ambiguous with xor / logical not)."""
+    ba, bb = _is_bool(a), _is_bool(b)
+    if ba and bb:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    if ba or bb:
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
 
 
 def sub(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:
     """``input - alpha * other``."""
+    _refuse_bool_sub(input, other)
     ad, bd = binary_operands(input, other)
-    if getattr(ad, "dtype", None) == np.bool_ and getattr(bd, "dtype", None) == np.bool_:
-        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
-                           "supported. Use the `^` or `logical_xor()` operator instead.")
-    res = wrap(ad - bd if alpha == 1 else ad - alpha * bd)
+    try:
+        res = wrap(ad - bd if alpha == 1 else ad - _scaled(bd, alpha, ad))
+    except ValueError:
+        raise _size_error(_shape(ad), _shape(bd)) from None
     node = record(res, SubBackward0, input, other)
     if node is not None:
-        node.a_shape, node.b_shape, node.alpha = _shape(input), _shape(other), alpha
-    return _write_out(res, out)
+        node.meta, node.alpha = (_meta(input), _meta(other)), alpha
+    return res if out is None else _write_out(res, out, "sub")
 
 
-class RsubBackward1(Node):
+class RsubBackward0(Node):  # rsub(tensor, tensor)
     def backward(self, grad: Tensor) -> tuple:
-        return (-grad if self.alpha == 1 else grad * -self.alpha,)
+        ma, mb = self.meta
+        return None if ma is None else _reduce(grad * -self.alpha, ma), _reduce(grad, mb)
+
+
+class RsubBackward1(Node):  # rsub(tensor, scalar): what ``2 - x`` computes
+    def backward(self, grad: Tensor) -> tuple:
+        return (_reduce(-grad if self.alpha == 1 else grad * -self.alpha, self.meta),)
 
 
 def rsub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
     """``other - alpha * input`` (what ``2 - x`` computes)."""
-    if isinstance(other, Tensor):
-        return sub(other, input, alpha=alpha)
+    _refuse_bool_sub(input, other)
     bd, ad = binary_operands(other, input)
-    res = wrap(bd - ad if alpha == 1 else bd - alpha * ad)
-    node = record(res, RsubBackward1, input)
-    if node is not None:
-        node.alpha = alpha
+    try:
+        res = wrap(bd - ad if alpha == 1 else bd - _scaled(ad, alpha, bd))
+    except ValueError:
+        raise _size_error(_shape(ad), _shape(bd)) from None
+    if isinstance(other, Tensor):
+        node = record(res, RsubBackward0, input, other)
+        if node is not None:
+            node.meta, node.alpha = (_meta(input), _meta(other)), alpha
+    else:
+        node = record(res, RsubBackward1, input)
+        if node is not None:
+            node.meta, node.alpha = _meta(input), alpha
     return res
 
 
-# -- mul ----------------------------------------------------------------------------------
+# -- mul ------------------------------------------------------------------------------------
 class MulBackward0(Node):
     def backward(self, grad: Tensor) -> tuple:
         a, b = self.saved()
-        a = self.a_scalar if a is None else a
-        b = self.b_scalar if b is None else b
-        ga = sum_to(grad * _conj(b), self.a_shape) if self.needs[0] else None
-        gb = sum_to(grad * _conj(a), self.b_shape) if self.needs[1] else None
+        ma, mb = self.meta
+        ga = None if ma is None else _reduce(grad * _conj(self.b_scalar if b is None else b), ma)
+        gb = None if mb is None else _reduce(grad * _conj(self.a_scalar if a is None else a), mb)
         return ga, gb
 
 
@@ -110,41 +232,62 @@ def _conj(x: Any) -> Any:
 def mul(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     """Elementwise product with broadcasting."""
     ad, bd = binary_operands(input, other)
-    res = wrap(ad * bd)
+    try:
+        res = wrap(ad * bd)
+    except ValueError:
+        raise _size_error(_shape(ad), _shape(bd)) from None
     node = record(res, MulBackward0, input, other)
     if node is not None:
-        _save_pair(node, input, other)
-    return _write_out(res, out)
+        _save_pair(node, input, other, both=False)
+    return res if out is None else _write_out(res, out, "mul")
 
 
-def _save_pair(node: Node, a: Any, b: Any) -> None:
-    """Save both operands (tensors are version-checked, scalars kept as they are)."""
+def _save_pair(node: Node, a: Any, b: Any, both: bool) -> None:
+    """Save the operands backward needs (tensors version-checked, scalars kept as they are).
+
+    d(a*b)/da needs only b and vice versa; ``both`` keeps each operand whenever some
+    gradient is needed (division needs ``b`` for both gradients).
+    """
+    ma, mb = node.meta = (_meta(a), _meta(b))
     ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
-    # Only keep what a needed gradient uses: d(a*b)/da needs b and vice versa.
-    na = ta and (a._requires_grad)
-    nb = tb and (b._requires_grad)
-    node.needs = (na, nb)
-    node.save(a if ta and nb else None, b if tb and na else None)
+    keep_a = ta and (mb is not None)
+    keep_b = tb and (ma is not None or (both and mb is not None))
+    node.save(a if keep_a else None, b if keep_b else None)
     node.a_scalar, node.b_scalar = (None if ta else a), (None if tb else b)
-    node.a_shape, node.b_shape = _shape(a), _shape(b)
 
 
-# -- div ----------------------------------------------------------------------------------
+# -- div ------------------------------------------------------------------------------------
 class DivBackward0(Node):
     def backward(self, grad: Tensor) -> tuple:
         a, b = self.saved()
+        ma, mb = self.meta
         b = self.b_scalar if b is None else b
-        ga = sum_to(grad / b, self.a_shape) if self.needs[0] else None
+        ga = None if ma is None else _reduce(grad / b, ma)
         gb = None
-        if self.needs[1]:
+        if mb is not None:
             a = self.a_scalar if a is None else a
-            gb = sum_to(-grad * a / (b * b), self.b_shape)
+            gb = _reduce(-grad * a / (b * b), mb)
         return ga, gb
 
 
-class DivBackward1(Node):  # rounding_mode given: piecewise constant, zero gradient
+class DivBackward2(Node):  # rounding_mode given: piecewise constant, zero gradient
     def backward(self, grad: Tensor) -> tuple:
-        return grad * 0, None
+        return _zeros(self.meta[0]), _zeros(self.meta[1])
+
+
+def _kind(x: Any) -> str:
+    if type(x) is _ndarray:
+        return x.dtype.kind
+    return x.dtype.kind if hasattr(x, "dtype") else "f" if isinstance(x, float) else "i"
+
+
+def _both_intlike(ad: Any, bd: Any) -> bool:
+    return _kind(ad) in "biu" and _kind(bd) in "biu"
+
+
+def _as_default_float(x: Any) -> Any:
+    f = D._defaults.float.np
+    return x.astype(f) if hasattr(x, "astype") else f.type(x)
 
 
 def div(input: Any, other: Any, *, rounding_mode: str | None = None,
@@ -154,24 +297,26 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None,
         return _rounded_div(input, other, rounding_mode, out)
     ad, bd = binary_operands(input, other)
     if _both_intlike(ad, bd):
-        from .._dtype import get_default_dtype
-        f = get_default_dtype().np
-        ad = ad.astype(f) if hasattr(ad, "astype") else f.type(ad)
-        bd = bd.astype(f) if hasattr(bd, "astype") else f.type(bd)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        res = wrap(ad / bd)
+        ad, bd = _as_default_float(ad), _as_default_float(bd)
+    with quiet():
+        try:
+            res = wrap(ad / bd)
+        except ValueError:
+            raise _size_error(_shape(ad), _shape(bd)) from None
     node = record(res, DivBackward0, input, other)
     if node is not None:
-        _save_pair(node, input, other)
-        # Unlike mul, d/db of a/b needs both operands.
-        node.save(*(x if isinstance(x, Tensor) else None for x in (input, other)))
-    return _write_out(res, out)
+        _save_pair(node, input, other, both=True)
+    return res if out is None else _write_out(res, out, "div")
 
 
-def _both_intlike(ad: Any, bd: Any) -> bool:
-    ka = ad.dtype.kind if hasattr(ad, "dtype") else ("f" if isinstance(ad, float) else "i")
-    kb = bd.dtype.kind if hasattr(bd, "dtype") else ("f" if isinstance(bd, float) else "i")
-    return ka in "biu" and kb in "biu"
+def _check_int_divisor(ad: Any, bd: Any) -> None:
+    if _both_intlike(ad, bd) and np.any(np.asarray(bd) == 0):
+        raise RuntimeError("ZeroDivisionError")
+
+
+def _refuse_bool(ad: Any, bd: Any, kernel: str) -> None:
+    if np.result_type(ad, bd) == np.bool_:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
 
 
 def _rounded_div(input: Any, other: Any, mode: str, out: Tensor | None) -> Tensor:
@@ -179,116 +324,173 @@ def _rounded_div(input: Any, other: Any, mode: str, out: Tensor | None) -> Tenso
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
                            f"but found '{mode}'")
     ad, bd = binary_operands(input, other)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if _both_intlike(ad, bd):
-            if np.any(np.asarray(bd) == 0):
-                raise RuntimeError("ZeroDivisionError")
+    _refuse_bool(ad, bd, "div_floor_cpu" if mode == "floor" else "div_trunc_cpu")
+    _check_int_divisor(ad, bd)
+    with quiet():
+        if mode == "floor":
             q = np.floor_divide(ad, bd)
-            if mode == "trunc":
-                q = q + ((np.remainder(ad, bd) != 0) & ((np.asarray(ad) < 0) != (np.asarray(bd) < 0)))
+        elif _both_intlike(ad, bd):
+            # C division truncates: floor, then step towards zero where signs differ.
+            q = np.floor_divide(ad, bd)
+            q = q + ((np.remainder(ad, bd) != 0) & ((np.asarray(ad) < 0) != (np.asarray(bd) < 0)))
         else:
-            q = np.floor(ad / bd) if mode == "floor" else np.trunc(ad / bd)
-    res = wrap(np.asarray(q).astype(np.result_type(ad, bd), copy=False)
-               if hasattr(q, "astype") else q)
-    record(res, DivBackward1, input, other)
-    return _write_out(res, out)
+            q = np.trunc(np.true_divide(ad, bd))
+    res = wrap(np.asarray(q, dtype=np.result_type(ad, bd)))
+    node = record(res, DivBackward2, input, other)
+    if node is not None:
+        node.meta = (_meta(input), _meta(other))
+    return res if out is None else _write_out(res, out, "div")
 
 
 true_divide = div
 
 
 def floor_divide(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
-    """``input // other``: floor division, not differentiable (as in torch)."""
+    """``input // other``: rounds the quotient down; not differentiable (as in torch)."""
     ad, bd = binary_operands(input, other)
-    if _both_intlike(ad, bd) and np.any(np.asarray(bd) == 0):
-        raise RuntimeError("ZeroDivisionError")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return _write_out(wrap(np.floor_divide(ad, bd)), out)
+    _refuse_bool(ad, bd, "div_floor_cpu")
+    _check_int_divisor(ad, bd)
+    with quiet():
+        try:
+            res = wrap(np.floor_divide(ad, bd))
+        except ValueError:
+            raise _size_error(_shape(ad), _shape(bd)) from None
+    _record_not_differentiable(res, "floor_divide", input, other)
+    return res if out is None else _write_out(res, out, "floor_divide")
 
 
-class RemainderBackward0(Node):
+# -- remainder / fmod ---------------------------------------------------------------------------
+class RemainderBackward0(Node):  # remainder(tensor, scalar)
     def backward(self, grad: Tensor) -> tuple:
-        return sum_to(grad, self.a_shape), None
+        return (_reduce(grad, self.meta),)
+
+
+class RemainderBackward1(Node):  # remainder(tensor, tensor): d/db = -floor(a / b)
+    def backward(self, grad: Tensor) -> tuple:
+        a, b = self.saved()
+        ma, mb = self.meta
+        gb = None if mb is None else _reduce(-grad * div(a, b, rounding_mode="floor"), mb)
+        return _reduce(grad, ma), gb
+
+
+class FmodBackward0(RemainderBackward0):
+    pass
+
+
+class FmodBackward1(Node):  # fmod(tensor, tensor): d/db = -trunc(a / b)
+    def backward(self, grad: Tensor) -> tuple:
+        a, b = self.saved()
+        ma, mb = self.meta
+        gb = None if mb is None else _reduce(-grad * div(a, b, rounding_mode="trunc"), mb)
+        return _reduce(grad, ma), gb
+
+
+def _modulus(np_fn: Any, kernel: str, input: Any, other: Any) -> tuple:
+    ad, bd = binary_operands(input, other)
+    _refuse_bool(ad, bd, kernel)
+    _check_int_divisor(ad, bd)
+    with quiet():
+        try:
+            return wrap(np_fn(ad, bd))
+        except ValueError:
+            raise _size_error(_shape(ad), _shape(bd)) from None
+
+
+def _record_modulus(res: Tensor, input: Any, other: Any, scalar_node: type,
+                    tensor_node: type) -> None:
+    if not isinstance(input, Tensor):  # ``2 % x``: torch has no derivative for it
+        _record_not_differentiable(res, "remainder", other)
+    elif isinstance(other, Tensor):
+        node = record(res, tensor_node, input, other)
+        if node is not None:
+            node.meta = (_meta(input), _meta(other))
+            node.save(input, other)
+    else:
+        node = record(res, scalar_node, input)
+        if node is not None:
+            node.meta = _meta(input)
 
 
 def remainder(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     """Python-style modulus (the result has the divisor's sign)."""
-    ad, bd = binary_operands(input, other)
-    if _both_intlike(ad, bd) and np.any(np.asarray(bd) == 0):
-        raise RuntimeError("ZeroDivisionError")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        res = wrap(np.remainder(ad, bd))
-    node = record(res, RemainderBackward0, input)
-    if node is not None:
-        node.a_shape = _shape(input)
-    return _write_out(res, out)
+    res = _modulus(np.remainder, "remainder_cpu", input, other)
+    _record_modulus(res, input, other, RemainderBackward0, RemainderBackward1)
+    return res if out is None else _write_out(res, out, "remainder")
 
 
 def fmod(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     """C-style modulus (the result has the dividend's sign)."""
-    ad, bd = binary_operands(input, other)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        res = wrap(np.fmod(ad, bd))
-    node = record(res, RemainderBackward0, input)
-    if node is not None:
-        node.a_shape = _shape(input)
-    return _write_out(res, out)
+    res = _modulus(np.fmod, "fmod_cpu", input, other)
+    _record_modulus(res, input, other, FmodBackward0, FmodBackward1)
+    return res if out is None else _write_out(res, out, "fmod")
 
 
-# -- pow ----------------------------------------------------------------------------------
+# -- pow ------------------------------------------------------------------------------------
 class PowBackward0(Node):  # tensor ** scalar
     def backward(self, grad: Tensor) -> tuple:
         (a,) = self.saved()
         e = self.exponent
         if e == 0:
-            return (grad * 0,)
-        return (grad * e * a ** (e - 1),)
+            return (_zeros(self.meta),)
+        return (_reduce(grad * (a ** (e - 1) * e), self.meta),)
 
 
 class PowBackward1(Node):  # tensor ** tensor
     def backward(self, grad: Tensor) -> tuple:
+        from .compare import where
         a, b, res = self.saved()
+        ma, mb = self.meta
         ga = gb = None
-        if self.needs[0]:
-            ga = sum_to(grad * b * a ** (b - 1), self.a_shape)
-        if self.needs[1]:
-            la = a.log().masked_fill((a == 0) & (b >= 0), 0)
-            gb = sum_to(grad * res * la, self.b_shape)
+        with quiet():  # the masked-out 0 * inf
+            if ma is not None:
+                # b * a**(b-1), taken as 0 where b == 0 (even at a == 0)
+                ga = _reduce(grad * where(b == 0, 0.0, b * a ** (b - 1)), ma)
+            if mb is not None:
+                # a**b * log(a), taken as 0 where a == 0 and b >= 0
+                gb = _reduce(grad * where((a == 0) & (b >= 0), 0.0, res * a.log()), mb)
         return ga, gb
 
 
 class PowBackward2(Node):  # scalar ** tensor
     def backward(self, grad: Tensor) -> tuple:
-        (res,) = self.saved()
-        if self.base == 0:
-            return (grad * 0,)
-        return (grad * res * float(np.log(self.base)),)
+        from .compare import where
+        b, res = self.saved()
+        base = self.base
+        with quiet():  # base 0: log is -inf, masked below where the result is 0 or 1
+            g = grad * (res * float(np.log(np.float64(base))))
+            if base == 0:
+                g = where(b >= 0, 0.0, g)
+        return (_reduce(g, self.meta),)
 
 
 def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
     """``input ** exponent``; integer tensors refuse negative integer powers as torch does."""
     ad, bd = binary_operands(input, exponent)
-    if _both_intlike(ad, bd) and np.any(np.asarray(bd) < 0):
-        raise RuntimeError("Integers to negative integer powers are not allowed.")
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        res = wrap(np.power(ad, bd))
+    if _both_intlike(ad, bd):
+        _refuse_bool(ad, bd, "pow")
+        if np.any(np.asarray(bd) < 0):
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+    with quiet():
+        try:
+            res = wrap(np.power(ad, bd))
+        except ValueError:
+            raise _size_error(_shape(ad), _shape(bd)) from None
     if isinstance(input, Tensor) and isinstance(exponent, Tensor):
         node = record(res, PowBackward1, input, exponent)
         if node is not None:
-            node.needs = (input._requires_grad, exponent._requires_grad)
-            node.a_shape, node.b_shape = input._data.shape, exponent._data.shape
+            node.meta = (_meta(input), _meta(exponent))
             node.save(input, exponent, res.detach())
     elif isinstance(input, Tensor):
         node = record(res, PowBackward0, input)
         if node is not None:
-            node.exponent = exponent
+            node.exponent, node.meta = exponent, _meta(input)
             node.save(input)
     else:
         node = record(res, PowBackward2, exponent)
         if node is not None:
-            node.base = input
-            node.save(res.detach())
-    return _write_out(res, out)
+            node.base, node.meta = input, _meta(exponent)
+            node.save(exponent, res.detach())
+    return res if out is None else _write_out(res, out, "pow")
 
 
 # -- maximum / minimum ----------------------------------------------------------------------
@@ -296,35 +498,47 @@ class MaximumBackward0(Node):
     def backward(self, grad: Tensor) -> tuple:
         a, b = self.saved()
         # Ties split the gradient evenly between both operands, as torch does.
-        wa = (a > b).to(grad.dtype) + (a == b).to(grad.dtype) * 0.5
-        return sum_to(grad * wa, a.shape), sum_to(grad * (1 - wa), b.shape)
+        return _split_by(grad, (a > b), (a == b), self.meta)
 
 
 class MinimumBackward0(Node):
     def backward(self, grad: Tensor) -> tuple:
         a, b = self.saved()
-        wa = (a < b).to(grad.dtype) + (a == b).to(grad.dtype) * 0.5
-        return sum_to(grad * wa, a.shape), sum_to(grad * (1 - wa), b.shape)
+        return _split_by(grad, (a < b), (a == b), self.meta)
+
+
+def _split_by(grad: Tensor, a_wins: Tensor, tie: Tensor, meta: tuple) -> tuple:
+    wa = a_wins.to(grad.dtype) + tie.to(grad.dtype) * 0.5
+    ga = None if meta[0] is None else _reduce(grad * wa, meta[0])
+    gb = None if meta[1] is None else _reduce(grad * (1 - wa), meta[1])
+    return ga, gb
+
+
+def _extremum(np_fn: Any, node_type: type, input: Tensor, other: Tensor, out: Any,
+              name: str) -> Tensor:
+    if not isinstance(other, Tensor):
+        raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not "
+                        f"{type(other).__name__}")
+    ad, bd = binary_operands(input, other)
+    try:
+        res = wrap(np_fn(ad, bd))
+    except ValueError:
+        raise _size_error(_shape(ad), _shape(bd)) from None
+    node = record(res, node_type, input, other)
+    if node is not None:
+        node.meta = (_meta(input), _meta(other))
+        node.save(input, other)
+    return res if out is None else _write_out(res, out, name)
 
 
 def maximum(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise maximum (NaN propagates)."""
-    ad, bd = binary_operands(input, other)
-    res = wrap(np.maximum(ad, bd))
-    node = record(res, MaximumBackward0, input, other)
-    if node is not None:
-        node.save(input, other)
-    return _write_out(res, out)
+    return _extremum(np.maximum, MaximumBackward0, input, other, out, "maximum")
 
 
 def minimum(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise minimum (NaN propagates)."""
-    ad, bd = binary_operands(input, other)
-    res = wrap(np.minimum(ad, bd))
-    node = record(res, MinimumBackward0, input, other)
-    if node is not None:
-        node.save(input, other)
-    return _write_out(res, out)
+    return _extremum(np.minimum, MinimumBackward0, input, other, out, "minimum")
 
 
 # -- unary sign ops -----------------------------------------------------------------------
@@ -334,91 +548,135 @@ class NegBackward0(Node):
 
 
 def neg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """``-input``; bool tensors are refused (use ``~`` / ``logical_not``)."""
     if input._data.dtype == np.bool_:
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
                            "you are trying to invert a mask, use the `~` or `logical_not()` "
                            "operator instead.")
     res = wrap(np.negative(input._data))
     record(res, NegBackward0, input)
-    return _write_out(res, out)
+    return res if out is None else _write_out(res, out, "neg")
 
 
 class ReciprocalBackward0(Node):
     def backward(self, grad: Tensor) -> tuple:
         (res,) = self.saved()
-        return (-grad * res * res,)
+        return (-grad * (res * res),)
 
 
 def reciprocal(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """``1 / input``; integer tensors give the default float dtype."""
     data = input._data
     if data.dtype.kind in "biu":
-        from .._dtype import get_default_dtype
-        data = data.astype(get_default_dtype().np)
-    with np.errstate(divide="ignore"):
+        data = data.astype(D._defaults.float.np)
+    with quiet():
         res = wrap(np.reciprocal(data))
     node = record(res, ReciprocalBackward0, input)
     if node is not None:
         node.save(res.detach())
-    return _write_out(res, out)
+    return res if out is None else _write_out(res, out, "reciprocal")
 
 
 # -- in-place ------------------------------------------------------------------------------
 def _inplace(t: Tensor, result: Tensor) -> Tensor:
-    """Store an out-of-place result into ``t`` and make ``t`` carry its history."""
+    """Store an out-of-place result into ``t`` and make ``t`` carry its history.
+
+    If the new node saved ``t`` itself (``x.mul_(y)`` needs the old ``x`` for y's gradient),
+    it keeps a copy of the old values instead, since ``t`` is about to change.
+    """
     check_inplace(t)
     if result._data.shape != t._data.shape:
         raise RuntimeError(f"output with shape {list(t.shape)} doesn't match the broadcast "
                            f"shape {list(result.shape)}")
     if result._data.dtype != t._data.dtype and not np.can_cast(
             result._data.dtype, t._data.dtype, "same_kind"):
-        raise RuntimeError(f"result type {result.dtype.name.capitalize()} can't be cast to the "
-                           f"desired output type {t.dtype.name.capitalize()}")
+        raise _cast_error(result.dtype, t.dtype)
+    node = result.grad_fn
+    if node is not None and node._saved and any(s is t for s in node._saved):
+        _snapshot_saved(node, t)
     np.copyto(t._data, result._data, casting="unsafe")
     t._version[0] += 1
-    if result.grad_fn is not None:
-        t.grad_fn, t._requires_grad, t._output_nr = result.grad_fn, True, 0
+    if node is not None:
+        t.grad_fn, t._requires_grad, t._output_nr = node, True, 0
     return t
 
 
-def add_(self: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
-    if not _tracks(self, other):
-        check_inplace(self)
-        np.add(self._data, other._data if isinstance(other, Tensor) else other,
-               out=self._data, casting="same_kind") if alpha == 1 else np.add(
-            self._data, alpha * (other._data if isinstance(other, Tensor) else other),
-            out=self._data, casting="same_kind")
-        self._version[0] += 1
-        return self
-    return _inplace(self, add(self, other, alpha=alpha))
-
-
-def sub_(self: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
-    return add_(self, other, alpha=-alpha)
-
-
-def mul_(self: Tensor, other: Any) -> Tensor:
-    if not _tracks(self, other):
-        check_inplace(self)
-        np.multiply(self._data, other._data if isinstance(other, Tensor) else other,
-                    out=self._data, casting="same_kind")
-        self._version[0] += 1
-        return self
-    return _inplace(self, mul(self.clone() if isinstance(other, Tensor) else self, other))
-
-
-def div_(self: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
-    return _inplace(self, div(self.clone() if _tracks(self, other) else self, other,
-                              rounding_mode=rounding_mode))
-
-
-def pow_(self: Tensor, exponent: Any) -> Tensor:
-    return _inplace(self, pow(self.clone() if _tracks(self, exponent) else self, exponent))
+def _snapshot_saved(node: Node, t: Tensor) -> None:
+    copy = wrap(t._data.copy())
+    node._saved = tuple(copy if s is t else s for s in node._saved)
+    node._versions = tuple(0 if s is t else v for s, v in zip(node._saved, node._versions))
 
 
 def _tracks(self: Tensor, other: Any) -> bool:
-    from ..autograd.grad_mode import state
     return state.enabled and (self._requires_grad or (
         isinstance(other, Tensor) and other._requires_grad))
 
 
-_ = make_inplace_result
+def _fast_inplace(np_fn: Any, self: Tensor, other: Any) -> Tensor:
+    """``self op= other`` straight into self's memory (nothing to record)."""
+    o = other._data if isinstance(other, Tensor) else other
+    try:
+        np_fn(self._data, o, out=self._data, casting="same_kind")
+    except TypeError:
+        raise _cast_error(D.result_type(self, other), self.dtype) from None
+    except ValueError:
+        raise _inplace_shape_error(self, other) from None
+    self._version[0] += 1
+    return self
+
+
+def _inplace_shape_error(self: Tensor, other: Any) -> RuntimeError:
+    a, b = self._data.shape, _shape(other)
+    try:
+        shape = np.broadcast_shapes(a, b)
+    except ValueError:
+        return _size_error(a, b)
+    return RuntimeError(f"output with shape {list(a)} doesn't match the broadcast shape "
+                        f"{list(shape)}")
+
+
+def add_(self: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
+    """In-place ``self += alpha * other``."""
+    if _tracks(self, other):
+        return _inplace(self, _checked(self, other, add, alpha=alpha))
+    if alpha != 1:
+        other = _scaled(other._data if isinstance(other, Tensor) else other, alpha, self._data)
+    return _fast_inplace(np.add, self, other)
+
+
+def _checked(self: Tensor, other: Any, fn: Any, **kwargs: Any) -> Tensor:
+    try:
+        return fn(self, other, **kwargs)
+    except RuntimeError as e:
+        if "must match the size" in str(e):
+            raise _inplace_shape_error(self, other) from None
+        raise
+
+
+def sub_(self: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
+    """In-place ``self -= alpha * other``."""
+    if _tracks(self, other):
+        return _inplace(self, _checked(self, other, sub, alpha=alpha))
+    _refuse_bool_sub(self, other)
+    o = other._data if isinstance(other, Tensor) else other
+    if alpha != 1:
+        o = _scaled(o, alpha, self._data)
+    return _fast_inplace(np.subtract, self, o)
+
+
+def mul_(self: Tensor, other: Any) -> Tensor:
+    """In-place ``self *= other``."""
+    if _tracks(self, other):
+        return _inplace(self, _checked(self, other, mul))
+    return _fast_inplace(np.multiply, self, other)
+
+
+def div_(self: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+    """In-place division; integer tensors need a rounding mode."""
+    return _inplace(self, _checked(self, other, div, rounding_mode=rounding_mode))
+
+
+def pow_(self: Tensor, exponent: Any) -> Tensor:
+    """In-place ``self **= exponent``."""
+    return _inplace(self, _checked(self, exponent, pow))
+

@@ -1,8 +1,20 @@
-"""Indexing: ``t[key]``, ``t[key] = v``, gather, scatter, index_select, masked_fill, nonzero.
+"""Indexing: ``t[key]`` and ``t[key] = v``, plus select and slice.
 
-Basic indexing (ints, slices, None, Ellipsis) returns views; advanced indexing (integer or
-bool tensors, lists) copies, as in torch. Gradients of indexing scatter back into zeros,
-with duplicate indices accumulating.
+A key is read left to right, as torch reads it: ``None`` inserts a dim (unsqueeze), an int
+selects (select), a slice narrows (slice; a full ``:`` inside a tuple is skipped), and
+integer/bool tensors or lists are advanced indices applied last in one gather (index).
+Basic steps return views; advanced indexing copies. With autograd each step records its
+own node, so ``x[0, 1:3]`` has ``SliceBackward0`` over ``SelectBackward0`` as in torch.
+
+>>> import ember
+>>> x = ember.arange(12.0).view(3, 4)
+>>> x[1, 1:3]
+tensor([5., 6.])
+>>> x[x > 9]
+tensor([10., 11.])
+>>> x[ember.tensor([0, 2]), 0] = -1.0
+>>> x[:, 0]
+tensor([-1.,  4., -1.])
 """
 
 from __future__ import annotations
@@ -12,386 +24,437 @@ from typing import Any
 import numpy as np
 
 from ..autograd.graph import Node
-from ._core import Tensor, bump_version, check_inplace, edge, needs_grad, record, sum_to, wrap, wrap_dim
-from .shape import make_view
+from ._core import Tensor, edge, record, state, sum_to, wrap, wrap_dim
+from .shape import _expand_target, make_view
 
-__all__ = ["getitem", "setitem", "gather", "scatter", "scatter_add", "index_select",
-           "masked_fill", "masked_fill_", "nonzero", "select", "take_along_dim", "index_add",
-           "masked_select", "scatter_", "index_put_"]
+__all__ = ["getitem", "setitem", "select", "slice_dim", "index_put_", "index_put",
+           "gather", "scatter", "scatter_", "scatter_add", "scatter_add_", "index_select",
+           "index_add", "index_add_", "index_fill", "index_fill_", "masked_fill",
+           "masked_fill_", "masked_select", "nonzero", "take_along_dim"]
+
+_INTS = (int, np.integer)
 
 
-def _convert_key(key: Any) -> tuple[Any, bool]:
-    """Translate a torch-style key into a NumPy key; report whether it is advanced."""
-    if not isinstance(key, tuple):
-        key = (key,)
-    out, advanced = [], False
-    for k in key:
-        if isinstance(k, Tensor):
-            arr = k._data
-            if arr.dtype.kind not in "biu":
-                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-            if arr.ndim == 0 and arr.dtype.kind != "b":
-                out.append(int(arr))  # a 0-d integer tensor indexes like an int
-                continue
-            out.append(arr if arr.dtype != np.uint8 else arr.astype(bool))
-            advanced = True
-        elif isinstance(k, (list, np.ndarray)):
-            out.append(np.asarray([x.item() if isinstance(x, Tensor) else x for x in k])
-                       if isinstance(k, list) else k)
-            advanced = True
-        elif isinstance(k, bool):
-            out.append(np.asarray(k))
-            advanced = True
+# -- reading a key -------------------------------------------------------------------------
+class _Plan:
+    """A key resolved against a shape: basic steps, then advanced indices."""
+
+    __slots__ = ("steps", "basic", "adv", "whole")
+
+    def __init__(self) -> None:
+        self.steps: list = []    # ("unsqueeze", d) | ("select", d, i) | ("slice", d, a, b, s)
+        self.basic: list = []    # the same steps as one NumPy basic index
+        self.adv: list = []      # (dim after the basic steps, index array)
+        self.whole = True        # no step at all: the key addresses the whole tensor
+
+
+def _index_array(k: Any) -> np.ndarray:
+    """An advanced index (tensor, list, array) as a bool or int64 NumPy array."""
+    arr = k._data if isinstance(k, Tensor) else np.asarray(
+        [x.item() if isinstance(x, Tensor) else x for x in k] if isinstance(k, list) else k)
+    kind = arr.dtype.kind
+    if kind == "b" or arr.dtype == np.uint8 and isinstance(k, Tensor):
+        return arr.astype(bool, copy=False)
+    if kind in "iu":
+        return arr.astype(np.int64, copy=False)
+    if arr.size == 0:
+        return arr.astype(np.int64)
+    raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+
+
+def _classify(k: Any) -> tuple:
+    if k is None:
+        return ("none", None)
+    if k is Ellipsis:
+        return ("ellipsis", None)
+    if isinstance(k, (bool, np.bool_)):
+        return ("bool", bool(k))
+    if isinstance(k, _INTS):
+        return ("int", int(k))
+    if isinstance(k, slice):
+        return ("slice", k)
+    if isinstance(k, Tensor) and k._data.ndim == 0:
+        if k._data.dtype.kind == "b":
+            return ("bool", bool(k._data))
+        if k._data.dtype.kind in "iu":
+            return ("int", int(k._data))
+    if isinstance(k, (Tensor, list, np.ndarray)):
+        return ("adv", _index_array(k))
+    raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
+                     f"Variables are valid indices (got {type(k).__name__})")
+
+
+def _consumed(kind: str, value: Any) -> int:
+    if kind in ("int", "slice"):
+        return 1
+    if kind == "adv":
+        return value.ndim if value.dtype == np.bool_ else 1
+    return 0
+
+
+def _plan(key: Any, shape: tuple) -> _Plan:
+    tuple_mode = isinstance(key, tuple)
+    items = [_classify(k) for k in (key if tuple_mode else (key,))]
+    ndim = len(shape)
+    used = sum(_consumed(kind, v) for kind, v in items)
+    if used > ndim:
+        raise IndexError(f"too many indices for tensor of dimension {ndim}")
+    if sum(kind == "ellipsis" for kind, _ in items) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    plan, d, src, n_adv = _Plan(), 0, 0, 0
+    for kind, v in items:
+        if kind == "ellipsis":
+            n = ndim - used
+            plan.basic.extend([slice(None)] * n)
+            d, src = d + n, src + n
+        elif kind in ("none", "bool"):
+            plan.steps.append(("unsqueeze", d))
+            plan.basic.append(None)
+            if kind == "bool":
+                plan.adv.append((d, np.array([v])))
+            d += 1
+        elif kind == "int":
+            size = shape[src]
+            if not -size <= v < size:
+                raise IndexError(f"index {v} is out of bounds for dimension {src} with size "
+                                 f"{size}")
+            plan.steps.append(("select", d, v + size if v < 0 else v))
+            plan.basic.append(v)
+            src += 1
+        elif kind == "slice":
+            start, stop, step = _slice_bounds(v, shape[src])
+            if not tuple_mode or (start, stop, step) != (0, shape[src], 1):
+                plan.steps.append(("slice", d, start, stop, step))
+            plan.basic.append(v)
+            d, src = d + 1, src + 1
         else:
-            out.append(k)
-    return tuple(out), advanced
+            _check_advanced(v, shape, src, n_adv)
+            n_adv += 1
+            plan.adv.append((d, v))
+            plan.basic.extend([slice(None)] * _consumed(kind, v))
+            d, src = d + _consumed(kind, v), src + _consumed(kind, v)
+    plan.whole = not plan.steps and not plan.adv
+    return plan
 
 
-def _basic_name(key: tuple) -> str:
-    """The grad_fn torch reports for a basic index: its last non-trivial step."""
-    name = "AliasBackward0"
-    for k in key:
-        if k is None:
-            name = "UnsqueezeBackward0"
-        elif isinstance(k, (int, np.integer)):
-            name = "SelectBackward0"
-        elif isinstance(k, slice) and k != slice(None):
-            name = "SliceBackward0"
-    return name
+def _slice_bounds(s: slice, size: int) -> tuple:
+    if s.step is not None and int(s.step) <= 0:
+        raise ValueError("step must be greater than zero")
+    return s.indices(size)
 
 
-class _IndexGrad(Node):
-    def backward(self, grad: Tensor) -> tuple:
-        return (index_scatter(grad, self.shape, self.key, self.advanced),)
+def _check_advanced(arr: np.ndarray, shape: tuple, src: int, position: int) -> None:
+    if arr.dtype == np.bool_:
+        for j, n in enumerate(arr.shape):
+            if n != shape[src + j]:
+                raise IndexError(f"The shape of the mask {list(arr.shape)} at index {j} does "
+                                 f"not match the shape of the indexed tensor {list(shape)} at "
+                                 f"index {src + j}")
+        return
+    size = shape[src]
+    if arr.size and (arr.max() >= size or arr.min() < -size):
+        bad = int(arr[(arr >= size) | (arr < -size)].flat[0])
+        raise IndexError(f"index {bad} is out of bounds for dimension {position} with size "
+                         f"{size}")
 
 
-class SliceBackward0(_IndexGrad):
-    pass
+def _adv_key(plan: _Plan, ndim: int) -> tuple:
+    key: list = [slice(None)] * ndim
+    for d, arr in plan.adv:
+        key[d] = arr
+    # A bool mask spans several dims but takes one place in the key.
+    for d, arr in sorted(plan.adv, key=lambda e: -e[0]):
+        if arr.dtype == np.bool_ and arr.ndim > 1:
+            del key[d + 1:d + arr.ndim]
+    return tuple(key)
 
 
-class SelectBackward0(_IndexGrad):
-    pass
-
-
-class UnsqueezeBackward0(_IndexGrad):
-    pass
-
-
-class AliasBackward0(_IndexGrad):
-    pass
-
-
-class IndexBackward0(_IndexGrad):
-    pass
-
-
-_BASIC = {c.__name__: c for c in (SliceBackward0, SelectBackward0, UnsqueezeBackward0,
-                                  AliasBackward0)}
-
-
+# -- reading: t[key] -------------------------------------------------------------------------
 def getitem(input: Tensor, key: Any) -> Tensor:
+    """``input[key]`` with torch's semantics (see the module docstring)."""
     data = input._data
-    np_key, advanced = _convert_key(key)
-    try:
-        out_data = data[np_key]
-    except IndexError as e:
-        raise IndexError(_index_message(str(e), data.shape, np_key)) from None
-    if advanced:
-        out = wrap(np.array(out_data, copy=True) if out_data.base is not None else out_data)
-        node_type = IndexBackward0
-    else:
-        out = make_view(input, out_data)
-        node_type = _BASIC[_basic_name(np_key)]
-    node = record(out, node_type, input)
-    if node is not None:
-        node.shape, node.key, node.advanced = data.shape, np_key, advanced
+    if type(key) is int and data.ndim:  # the common case, kept short
+        n = data.shape[0]
+        if not -n <= key < n:
+            raise IndexError(f"index {key} is out of bounds for dimension 0 with size {n}")
+        if not (state.enabled and input._requires_grad):
+            return make_view(input, data[key])
+    plan = _plan(key, data.shape)
+    if not (state.enabled and input._requires_grad):
+        view = make_view(input, _region(data, plan))
+        return _index(view, plan) if plan.adv else view
+    cur = input
+    for step in plan.steps:
+        cur = _STEPS[step[0]](cur, *step[1:])
+    if plan.adv:
+        return _index(cur, plan)
+    return alias(cur) if cur is input else cur
+
+
+class AliasBackward0(Node):
+    def backward(self, grad: Tensor) -> tuple:
+        return (grad,)
+
+
+def alias(input: Tensor) -> Tensor:
+    out = make_view(input, input._data.view())
+    record(out, AliasBackward0, input)
     return out
 
 
-def _index_message(msg: str, shape: tuple, key: tuple) -> str:
-    if "out of bounds" in msg:
-        dim = 0
-        for k in key:
-            if isinstance(k, (int, np.integer)) and not -shape[dim] <= k < shape[dim]:
-                return f"index {k} is out of bounds for dimension {dim} with size {shape[dim]}"
-            dim += k is not None and k is not Ellipsis
-    if "too many indices" in msg:
-        return f"too many indices for tensor of dimension {len(shape)}"
-    return msg
-
-
-class IndexScatterBackward(Node):
+class SelectBackward0(Node):
     def backward(self, grad: Tensor) -> tuple:
-        return (getitem(grad, self.key),)
+        return (_embed(grad, self.shape, (slice(None),) * self.dim + (self.index,),
+                       SelectBackwardBackward0),)
 
 
-def index_scatter(grad: Tensor, shape: tuple, key: tuple, advanced: bool) -> Tensor:
-    """Zeros of ``shape`` with ``grad`` added at ``key`` (duplicates accumulate)."""
+def select(input: Tensor, dim: int, index: int) -> Tensor:
+    """The view ``input[..., index, ...]`` with ``index`` at dim ``dim``."""
+    data = input._data
+    d = wrap_dim(dim, data.ndim)
+    n = data.shape[d]
+    index = int(index)
+    if not -n <= index < n:
+        raise IndexError(f"select(): index {index} out of range for tensor of size "
+                         f"{list(data.shape)} at dimension {d}")
+    index = index + n if index < 0 else index
+    out = make_view(input, data[(slice(None),) * d + (index,)])
+    node = record(out, SelectBackward0, input)
+    if node is not None:
+        node.shape, node.dim, node.index = data.shape, d, index
+    return out
+
+
+class SliceBackward0(Node):
+    def backward(self, grad: Tensor) -> tuple:
+        return (_embed(grad, self.shape, self.key, SliceBackwardBackward0),)
+
+
+def slice_dim(input: Tensor, dim: int, start: int, stop: int, step: int = 1) -> Tensor:
+    """The view ``input[..., start:stop:step, ...]`` along ``dim``."""
+    data = input._data
+    key = (slice(None),) * dim + (slice(start, stop, step),)
+    out = make_view(input, data[key])
+    node = record(out, SliceBackward0, input)
+    if node is not None:
+        node.shape, node.key = data.shape, key
+    return out
+
+
+def _unsqueeze(input: Tensor, dim: int) -> Tensor:
+    return input.unsqueeze(dim)
+
+
+_STEPS = {"unsqueeze": _unsqueeze, "select": select, "slice": slice_dim}
+
+
+class IndexBackward0(Node):
+    def backward(self, grad: Tensor) -> tuple:
+        self.saved()  # the index tensors: raises after the graph was freed
+        return (_embed(grad, self.shape, self.key, IndexBackwardBackward0, accumulate=True),)
+
+
+def _index(input: Tensor, plan: _Plan) -> Tensor:
+    data = input._data
+    key = _adv_key(plan, data.ndim)
+    res = wrap(data[key])
+    node = record(res, IndexBackward0, input)
+    if node is not None:
+        node.shape, node.key = data.shape, key
+        node.save(*(wrap(arr) for _, arr in plan.adv))
+    return res
+
+
+# -- gradients of reading: place a gradient into zeros -------------------------------------
+class _EmbedBackward(Node):
+    """Double backward of an index gradient: read the same places back."""
+
+    def backward(self, grad: Tensor) -> tuple:
+        return (wrap(grad._data[self.key]) if not state.enabled else _read(grad, self.key),)
+
+
+class SelectBackwardBackward0(_EmbedBackward):
+    pass
+
+
+class SliceBackwardBackward0(_EmbedBackward):
+    pass
+
+
+class IndexBackwardBackward0(_EmbedBackward):
+    pass
+
+
+def _read(grad: Tensor, key: tuple) -> Tensor:
+    res = wrap(grad._data[key])
+    node = record(res, IndexBackward0, grad)
+    if node is not None:
+        node.shape, node.key = grad._data.shape, key
+    return res
+
+
+def _embed(grad: Tensor, shape: tuple, key: tuple, node_type: type,
+           accumulate: bool = False) -> Tensor:
+    """Zeros of ``shape`` holding ``grad`` at ``key`` (repeated indices add up)."""
     out = np.zeros(shape, dtype=grad._data.dtype)
-    if advanced:
+    if accumulate and not _unique_positions(key):
         np.add.at(out, key, grad._data)
     else:
         out[key] = grad._data
     res = wrap(out)
-    node = record(res, IndexScatterBackward, grad)
+    node = record(res, node_type, grad)
     if node is not None:
         node.key = key
     return res
 
 
+def _unique_positions(key: tuple) -> bool:
+    """True when an advanced key cannot address a position twice (a single bool mask)."""
+    arrays = [k for k in key if isinstance(k, np.ndarray)]
+    return len(arrays) == 1 and arrays[0].dtype == np.bool_
+
+
+# -- writing: t[key] = value ---------------------------------------------------------------
 class CopySlices(Node):
-    """Gradient of ``t[key] = value``: zero at the overwritten places for the old ``t``."""
+    """Gradient of ``t[key] = value``: the old ``t`` gets zeros where it was overwritten
+    (or the whole gradient when values were added), ``value`` the gradient read at ``key``."""
+
+    accumulate = False
 
     def backward(self, grad: Tensor) -> tuple:
-        g_self = masked_key(grad, self.key, self.shape) if self.needs[0] else None
-        g_value = None
+        g_self = g_value = None
+        if self.needs[0]:
+            if self.accumulate:
+                g_self = grad
+            else:
+                g_self = grad.clone()
+                g_self[self.key] = 0
         if self.needs[1]:
-            g_value = sum_to(getitem(grad, self.key), self.value_shape)
+            g_value = grad[self.key]
+            shape, dtype = self.value_meta
+            g_value = sum_to(g_value, shape)
+            if g_value.dtype != dtype:
+                g_value = g_value.to(dtype)
         return g_self, g_value
 
 
-def masked_key(grad: Tensor, key: tuple, shape: tuple) -> Tensor:
-    mask = np.ones(shape, dtype=bool)
-    mask[key] = False
-    return grad * wrap(mask.astype(grad._data.dtype))
+class IndexPutBackward0(CopySlices):
+    pass
+
+
+class CopyBackwards(CopySlices):
+    pass
+
+
+class FillBackward3(CopySlices):
+    pass
 
 
 def setitem(self: Tensor, key: Any, value: Any) -> None:
-    check_inplace(self)
-    np_key, _ = _convert_key(key)
-    v = value._data if isinstance(value, Tensor) else value
-    try:
-        self._data[np_key] = v
-    except ValueError as e:
-        raise RuntimeError(str(e)) from None
-    bump_version(self)
-    if needs_grad(self, value):
-        node = CopySlices()
-        node.next_functions = (edge(self), edge(value))
-        node.key, node.shape = np_key, self._data.shape
-        node.value_shape = value._data.shape if isinstance(value, Tensor) else ()
-        node.needs = (self._requires_grad, isinstance(value, Tensor) and value._requires_grad)
-        self.grad_fn, self._requires_grad, self._output_nr = node, True, 0
+    """``self[key] = value`` in place (value: a tensor or a Python scalar)."""
+    _assign(self, key, value, False, self)
 
 
-def index_put_(self: Tensor, indices: tuple, values: Tensor, accumulate: bool = False) -> Tensor:
-    if accumulate:
-        check_inplace(self)
-        np.add.at(self._data, _convert_key(tuple(indices))[0], values._data)
-        bump_version(self)
-        return self
-    setitem(self, tuple(indices), values)
+def _assign(target: Tensor, key: Any, value: Any, accumulate: bool, source: Tensor) -> None:
+    """Write (or add) ``value`` at ``key`` into ``target``, recording the graph edge of the
+    old contents as ``source``'s (``target`` itself, or the input of an out-of-place op)."""
+    if not isinstance(value, (Tensor, int, float, bool, complex, np.generic)):
+        raise TypeError(f"can't assign a {type(value).__name__} to a "
+                        f"ember.{target.dtype._legacy}")
+    plan = _plan(key, target._data.shape)
+    tracking = state.enabled and (source._requires_grad or (
+        isinstance(value, Tensor) and value._requires_grad))
+    if tracking and source is target:
+        _check_leaf(target, plan)
+    if isinstance(value, Tensor):
+        value = _fit_value(value, target, plan)
+    _write(target._data, plan, value._data if isinstance(value, Tensor) else value,
+           accumulate)
+    target._version[0] += 1
+    if tracking:
+        _record_assign(target, key, plan, value, accumulate, source)
+
+
+def _check_leaf(t: Tensor, plan: _Plan) -> None:
+    base = t._base
+    if base is not None and base._requires_grad and base.grad_fn is None:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                           "in-place operation.")
+    if t._requires_grad and t.grad_fn is None:
+        what = "a view of a leaf Variable" if plan.steps else "a leaf Variable"
+        raise RuntimeError(f"{what} that requires grad is being used in an in-place operation.")
+
+
+def _region(data: np.ndarray, plan: _Plan) -> np.ndarray:
+    return data[tuple(plan.basic) + (Ellipsis,)]  # always an array view, even for 0-d
+
+
+def _fit_value(value: Tensor, target: Tensor, plan: _Plan) -> Tensor:
+    """Broadcast ``value`` to the written region, or raise torch's message."""
+    region = _region(target._data, plan)
+    if plan.adv:
+        probe = np.broadcast_to(np.zeros((), dtype=bool), region.shape)
+        shape = probe[_adv_key(plan, region.ndim)].shape
+        vshape = value._data.shape
+        if len(vshape) > len(shape) or any(v not in (1, s) for v, s in
+                                           zip(vshape[::-1], shape[::-1])):
+            raise RuntimeError(f"shape mismatch: value tensor of shape {list(vshape)} "
+                               f"cannot be broadcast to indexing result of shape "
+                               f"{list(shape)}")
+        return value
+    vshape = value._data.shape
+    while len(vshape) > region.ndim and vshape[0] == 1:  # leading 1s are dropped, as in torch
+        vshape = vshape[1:]
+    if vshape != value._data.shape:
+        value = value.reshape(vshape)
+    if vshape != region.shape:
+        value = value.expand(_expand_target(value._data, region.shape))
+    return value
+
+
+def _write(data: np.ndarray, plan: _Plan, value: Any, accumulate: bool) -> None:
+    region = _region(data, plan)
+    key = _adv_key(plan, region.ndim) if plan.adv else Ellipsis
+    if not accumulate:
+        region[key] = value
+    elif plan.adv and not _unique_positions(key):
+        np.add.at(region, key, value)  # repeated indices each add their value
+    else:
+        region[key] += value
+
+
+def _record_assign(target: Tensor, key: Any, plan: _Plan, value: Any, accumulate: bool,
+                   source: Tensor) -> None:
+    is_tensor = isinstance(value, Tensor)
+    if accumulate or plan.adv and not plan.steps:
+        node_type = IndexPutBackward0
+    elif plan.whole:
+        node_type = FillBackward3 if not is_tensor or value._data.ndim == 0 else CopyBackwards
+    else:
+        node_type = CopySlices
+    node = node_type()
+    node.next_functions = (edge(source), edge(value) if is_tensor else (None, 0))
+    node.key, node.accumulate = key, accumulate
+    node.needs = (source._requires_grad, is_tensor and value._requires_grad)
+    node.value_meta = (value._data.shape, value.dtype) if is_tensor else None
+    target.grad_fn, target._requires_grad, target._output_nr = node, True, 0
+
+
+def index_put_(self: Tensor, indices: Any, values: Any, accumulate: bool = False) -> Tensor:
+    """``self[indices] = values`` in place; with ``accumulate``, repeated indices add up."""
+    _assign(self, tuple(indices), values, accumulate, self)
     return self
 
 
-def select(input: Tensor, dim: int, index: int) -> Tensor:
-    d = wrap_dim(dim, input._data.ndim)
-    n = input._data.shape[d]
-    if not -n <= index < n:
-        raise IndexError(f"select(): index {index} out of range for tensor of size "
-                         f"{list(input.shape)} at dimension {d}")
-    return getitem(input, (slice(None),) * d + (index,))
+def index_put(input: Tensor, indices: Any, values: Any, accumulate: bool = False) -> Tensor:
+    """Out-of-place ``index_put_``."""
+    out = wrap(input._data.copy())
+    _assign(out, tuple(indices), values, accumulate, input)
+    return out
 
 
-# -- gather / scatter ----------------------------------------------------------------------
-def _check_index(index: Tensor, name: str) -> np.ndarray:
-    if index._data.dtype != np.int64:
-        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
-    return index._data
-
-
-class GatherBackward0(Node):
-    def backward(self, grad: Tensor) -> tuple:
-        (index,) = self.saved()
-        from .creation import zeros
-        return (scatter_add(zeros(self.shape, dtype=grad.dtype), self.dim, index, grad), None)
-
-
-def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
-    """``out[i][j] = input[i][index[i][j]]`` along ``dim``."""
-    d = wrap_dim(dim, input._data.ndim)
-    idx = _check_index(index, "gather")
-    data = input._data
-    if idx.ndim != data.ndim and data.ndim:
-        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
-    sub = data[tuple(slice(0, s) for s in idx.shape[:d]) + (slice(None),) +
-               tuple(slice(0, s) for s in idx.shape[d + 1:])] if data.ndim else data
-    res = wrap(np.take_along_axis(sub, idx, axis=d) if data.ndim else data.copy())
-    node = record(res, GatherBackward0, input, index)
-    if node is not None:
-        node.dim, node.shape = d, data.shape
-        node.save(index)
-    return res
-
-
-take_along_dim = None  # defined below
-
-
-def _scatter_positions(shape_idx: tuple, idx: np.ndarray, d: int) -> tuple:
-    grids = list(np.indices(shape_idx, sparse=True))
-    grids[d] = idx
-    return tuple(grids)
-
-
-class ScatterBackward0(Node):
-    def backward(self, grad: Tensor) -> tuple:
-        (index,) = self.saved()
-        g_self = scatter(grad, self.dim, index, 0.0) if self.needs[0] else None
-        g_src = gather(grad, self.dim, index) if self.needs[1] else None
-        return g_self, None, g_src
-
-
-class ScatterBackward1(Node):
-    def backward(self, grad: Tensor) -> tuple:
-        (index,) = self.saved()
-        return scatter(grad, self.dim, index, 0.0), None
-
-
-def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
-            reduce: str | None = None) -> Tensor:
-    """Write ``src`` (a tensor or scalar) into a copy of ``input`` at ``index`` along ``dim``."""
-    if src is None:
-        src = value
-    d = wrap_dim(dim, input._data.ndim)
-    idx = _check_index(index, "scatter")
-    out = input._data.copy()
-    pos = _scatter_positions(idx.shape, idx, d)
-    if isinstance(src, Tensor):
-        vals = src._data[tuple(slice(0, s) for s in idx.shape)]
-    else:
-        vals = src
-    if reduce == "add":
-        np.add.at(out, pos, vals)
-    elif reduce == "multiply":
-        np.multiply.at(out, pos, vals)
-    else:
-        out[pos] = vals
-    res = wrap(out)
-    if isinstance(src, Tensor):
-        node = record(res, ScatterBackward0, input, index, src)
-        if node is not None:
-            node.needs = (input._requires_grad, src._requires_grad)
-    else:
-        node = record(res, ScatterBackward1, input, index)
-    if node is not None:
-        node.dim = d
-        node.save(index)
-    return res
-
-
-class ScatterAddBackward0(Node):
-    def backward(self, grad: Tensor) -> tuple:
-        (index,) = self.saved()
-        return grad, None, gather(grad, self.dim, index)
-
-
-def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
-    d = wrap_dim(dim, input._data.ndim)
-    idx = _check_index(index, "scatter_add")
-    out = input._data.copy()
-    np.add.at(out, _scatter_positions(idx.shape, idx, d),
-              src._data[tuple(slice(0, s) for s in idx.shape)])
-    res = wrap(out)
-    node = record(res, ScatterAddBackward0, input, index, src)
-    if node is not None:
-        node.dim = d
-        node.save(index)
-    return res
-
-
-def scatter_(self: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
-             reduce: str | None = None) -> Tensor:
-    from .arithmetic import _inplace
-    return _inplace(self, scatter(self.clone() if self._requires_grad else self, dim, index,
-                                  src, value=value, reduce=reduce))
-
-
-class IndexSelectBackward0(Node):
-    def backward(self, grad: Tensor) -> tuple:
-        (index,) = self.saved()
-        return index_add_zeros(self.shape, self.dim, index, grad), None
-
-
-def index_add_zeros(shape: tuple, dim: int, index: Tensor, grad: Tensor) -> Tensor:
-    from .creation import zeros
-    return index_add(zeros(shape, dtype=grad.dtype), dim, index, grad)
-
-
-class IndexAddBackward0(Node):
-    def backward(self, grad: Tensor) -> tuple:
-        (index,) = self.saved()
-        return grad, None, index_select(grad, self.dim, index) * self.alpha
-
-
-def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
-    d = wrap_dim(dim, input._data.ndim)
-    out = input._data.copy()
-    moved = np.moveaxis(out, d, 0)
-    np.add.at(moved, index._data, np.moveaxis(source._data * alpha if alpha != 1
-                                              else source._data, d, 0))
-    res = wrap(out)
-    node = record(res, IndexAddBackward0, input, index, source)
-    if node is not None:
-        node.dim, node.alpha = d, alpha
-        node.save(index)
-    return res
-
-
-def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
-    d = wrap_dim(dim, input._data.ndim)
-    if index._data.ndim > 1:
-        raise IndexError("index_select(): Index is supposed to be a vector")
-    if index._data.dtype.kind not in "iu":
-        raise RuntimeError("index_select(): Expected dtype int32/int64 for index")
-    res = wrap(np.take(input._data, index._data.reshape(-1), axis=d) if input._data.ndim
-               else input._data.copy())
-    node = record(res, IndexSelectBackward0, input, index)
-    if node is not None:
-        node.dim, node.shape = d, input._data.shape
-        node.save(index)
-    return res
-
-
-class MaskedFillBackward0(Node):
-    def backward(self, grad: Tensor) -> tuple:
-        (mask,) = self.saved()
-        return sum_to(grad.masked_fill(mask, 0), self.shape), None
-
-
-def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
-    """A copy of ``input`` with ``value`` where ``mask`` (bool, broadcastable) is True."""
-    if mask._data.dtype != np.bool_:
-        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
-                           f"{mask.dtype.name}")
-    v = value._data if isinstance(value, Tensor) else value
-    res = wrap(np.where(mask._data, np.asarray(v, dtype=input._data.dtype), input._data))
-    node = record(res, MaskedFillBackward0, input, mask)
-    if node is not None:
-        node.shape = input._data.shape
-        node.save(mask)
-    return res
-
-
-def masked_fill_(self: Tensor, mask: Tensor, value: Any) -> Tensor:
-    from .arithmetic import _inplace
-    return _inplace(self, masked_fill(self, mask, value))
-
-
-def masked_select(input: Tensor, mask: Tensor) -> Tensor:
-    shape = np.broadcast_shapes(input._data.shape, mask._data.shape)
-    return getitem(input.expand(shape) if input._data.shape != shape else input,
-                   mask.expand(shape) if mask._data.shape != shape else mask)
-
-
-def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
-    idx = np.nonzero(input._data) if input._data.ndim else np.nonzero(input._data.reshape(1))
-    if as_tuple:
-        return tuple(wrap(i.astype(np.int64)) for i in idx)
-    return wrap(np.stack(idx, axis=-1).astype(np.int64) if idx else
-                np.zeros((0, 0), dtype=np.int64))
-
-
-def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
-    if dim is None:
-        return gather(input.reshape(-1), 0, indices.reshape(-1))
-    return gather(input, dim, indices)
+# The index-driven ops (gather, scatter, masked_fill, ...) live in their own module.
+from .scatter_gather import (gather, index_add, index_add_, index_fill,  # noqa: E402
+                             index_fill_, index_select, masked_fill, masked_fill_,
+                             masked_select, nonzero, scatter, scatter_, scatter_add,
+                             scatter_add_, take_along_dim)

@@ -1,31 +1,37 @@
-"""Matrix products: matmul, mm, bmm, mv, dot, addmm, outer, einsum.
+"""Matrix products: matmul, mm, bmm, mv, dot, addmm, outer, linear, einsum.
 
-Products are computed by NumPy's BLAS-backed matmul on the operands as given (transposed
-views included), so no operand is copied just to change its layout.
+``matmul`` reduces every case to ``dot``, ``mv``, ``mm`` or ``bmm`` plus views, in the same
+way torch does, so the recorded graph (``UnsafeViewBackward0`` over ``MmBackward0`` for a
+3-d @ 2-d product, ...) matches torch's. Products run on NumPy's BLAS-backed matmul on the
+operands as given (transposed views included), so no operand is copied to change layout.
+
+>>> import ember
+>>> a = ember.ones(2, 3, requires_grad=True)
+>>> (a @ ember.ones(3, 4)).grad_fn.name()
+'MmBackward0'
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from ..autograd.graph import Node
-from ._core import Tensor, record, sum_to, wrap
+from ._core import Tensor, record, state, sum_to, wrap
+from .scatter_gather import _c_type
 
-__all__ = ["matmul", "mm", "bmm", "mv", "dot", "addmm", "outer", "einsum", "linear_forward"]
+__all__ = ["matmul", "mm", "bmm", "mv", "dot", "addmm", "outer", "ger", "einsum",
+           "linear_forward"]
 
 
-def _shape_str(shape: tuple) -> str:
+def _dims(shape: tuple) -> str:
     return "x".join(str(s) for s in shape)
 
 
-def _check_float(a: Tensor, b: Tensor, name: str) -> None:
-    if a._data.dtype != b._data.dtype:
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
-                           f"{a.dtype.name} != {b.dtype.name}" if name == "mm" else
-                           f"expected scalar type {a.dtype.name.capitalize()} but found "
-                           f"{b.dtype.name.capitalize()}")
+def _scalar_name(t: Tensor) -> str:
+    return t.dtype._legacy[:-len("Tensor")]
 
 
 class MmBackward0(Node):
@@ -36,49 +42,68 @@ class MmBackward0(Node):
         return ga, gb
 
 
-def mm(input: Tensor, mat2: Tensor, *, out: Any = None) -> Tensor:
+def mm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Matrix product of two 2-d tensors."""
     a, b = input._data, mat2._data
     if a.ndim != 2:
-        raise RuntimeError(f"self must be a matrix")
+        raise RuntimeError("self must be a matrix")
     if b.ndim != 2:
-        raise RuntimeError(f"mat2 must be a matrix")
+        raise RuntimeError("mat2 must be a matrix")
     if a.shape[1] != b.shape[0]:
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_shape_str(a.shape)} "
-                           f"and {_shape_str(b.shape)})")
-    _check_float(input, mat2, "mm")
-    res = wrap(a @ b)
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_dims(a.shape)} and "
+                           f"{_dims(b.shape)})")
+    if a.dtype != b.dtype:
+        raise RuntimeError("expected m1 and m2 to have the same dtype, but got: "
+                           f"{_c_type(input)} != {_c_type(mat2)}")
+    res = wrap(np.matmul(a, b))
     node = record(res, MmBackward0, input, mat2)
     if node is not None:
-        node.needs = (input._requires_grad, mat2._requires_grad)
-        node.save(input if node.needs[1] else None, mat2 if node.needs[0] else None)
-    return res
+        needs = node.needs = (input._requires_grad, mat2._requires_grad)
+        node.save(input if needs[1] else None, mat2 if needs[0] else None)
+    return _finish(res, out, "mm")
+
+
+def _finish(res: Tensor, out: Tensor | None, name: str) -> Tensor:
+    if out is None:
+        return res
+    from .arithmetic import _write_out
+    return _write_out(res, out, name)
 
 
 class AddmmBackward0(Node):
     def backward(self, grad: Tensor) -> tuple:
         a, b = self.saved()
-        gbias = sum_to(grad * self.beta if self.beta != 1 else grad, self.bias_shape) \
-            if self.needs[0] else None
+        g_bias = None
+        if self.needs[0]:
+            g_bias = sum_to(grad * self.beta if self.beta != 1 else grad, self.bias_shape)
         g = grad * self.alpha if self.alpha != 1 else grad
         ga = g.mm(b.t()) if self.needs[1] else None
         gb = a.t().mm(g) if self.needs[2] else None
-        return gbias, ga, gb
+        return g_bias, ga, gb
 
 
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1,
-          out: Any = None) -> Tensor:
-    """``beta * input + alpha * (mat1 @ mat2)``: the op behind ``Linear`` for 2-D inputs."""
-    a, b = mat1._data, mat2._data
-    if a.ndim != 2 or b.ndim != 2:
-        raise RuntimeError("mat1 must be a matrix, got {}-D tensor".format(a.ndim) if a.ndim != 2
-                           else "mat2 must be a matrix, got {}-D tensor".format(b.ndim))
+          out: Tensor | None = None) -> Tensor:
+    """``beta * input + alpha * (mat1 @ mat2)``: the op behind ``Linear`` for 2-d inputs."""
+    a, b, bias = mat1._data, mat2._data, input._data
+    if a.ndim != 2:
+        raise RuntimeError(f"mat1 must be a matrix, got {a.ndim}-D tensor")
+    if b.ndim != 2:
+        raise RuntimeError(f"mat2 must be a matrix, got {b.ndim}-D tensor")
     if a.shape[1] != b.shape[0]:
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_shape_str(a.shape)} "
-                           f"and {_shape_str(b.shape)})")
-    prod = a @ b
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_dims(a.shape)} and "
+                           f"{_dims(b.shape)})")
+    if a.dtype != b.dtype or bias.dtype != a.dtype:
+        other = mat2 if a.dtype != b.dtype else input
+        raise RuntimeError("self and mat2 must have the same dtype, but got "
+                           f"{_scalar_name(mat1)} and {_scalar_name(other)}")
+    target = (a.shape[0], b.shape[1])
+    if bias.shape != target:
+        from .shape import _expand_target
+        _expand_target(bias, target)  # raises torch's message when bias cannot broadcast
+    prod = np.matmul(a, b)
     if alpha != 1:
         prod *= alpha
-    bias = input._data
     if beta == 1:
         prod += bias  # in place: the product is a fresh array
     elif beta != 0:
@@ -86,18 +111,10 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
     res = wrap(prod)
     node = record(res, AddmmBackward0, input, mat1, mat2)
     if node is not None:
-        node.needs = (input._requires_grad, mat1._requires_grad, mat2._requires_grad)
+        needs = node.needs = (input._requires_grad, mat1._requires_grad, mat2._requires_grad)
         node.alpha, node.beta, node.bias_shape = alpha, beta, bias.shape
-        node.save(mat1 if node.needs[2] else None, mat2 if node.needs[1] else None)
-    return res
-
-
-def linear_forward(input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
-    """``input @ weight.T + bias`` as torch records it (AddmmBackward0 for 2-D input)."""
-    if input._data.ndim == 2 and bias is not None:
-        return addmm(bias, input, weight.t())
-    out = matmul(input, weight.t())
-    return out if bias is None else out + bias
+        node.save(mat1 if needs[2] else None, mat2 if needs[1] else None)
+    return _finish(res, out, "addmm")
 
 
 class BmmBackward0(Node):
@@ -108,7 +125,8 @@ class BmmBackward0(Node):
         return ga, gb
 
 
-def bmm(input: Tensor, mat2: Tensor, *, out: Any = None) -> Tensor:
+def bmm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Batched matrix product of two 3-d tensors with the same batch size."""
     a, b = input._data, mat2._data
     if a.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor")
@@ -117,12 +135,15 @@ def bmm(input: Tensor, mat2: Tensor, *, out: Any = None) -> Tensor:
     if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{a.shape[0]}, {a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"expected scalar type {_scalar_name(input)} but found "
+                           f"{_scalar_name(mat2)}")
     res = wrap(np.matmul(a, b))
     node = record(res, BmmBackward0, input, mat2)
     if node is not None:
-        node.needs = (input._requires_grad, mat2._requires_grad)
-        node.save(input, mat2)
-    return res
+        needs = node.needs = (input._requires_grad, mat2._requires_grad)
+        node.save(input if needs[1] else None, mat2 if needs[0] else None)
+    return _finish(res, out, "bmm")
 
 
 class MvBackward0(Node):
@@ -133,17 +154,24 @@ class MvBackward0(Node):
         return ga, gv
 
 
-def mv(input: Tensor, vec: Tensor) -> Tensor:
+def mv(input: Tensor, vec: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Matrix-vector product."""
     a, v = input._data, vec._data
-    if a.ndim != 2 or v.ndim != 1 or a.shape[1] != v.shape[0]:
-        raise RuntimeError(f"size mismatch, got input ({a.shape[0] if a.ndim else 0}x"
-                           f"{a.shape[-1] if a.ndim else 0}), vec ({v.shape[0] if v.ndim else 0})")
-    res = wrap(a @ v)
+    if a.ndim != 2 or v.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {a.ndim}, {v.ndim}")
+    if a.shape[1] != v.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat ({_dims(a.shape)}), "
+                           f"vec ({v.shape[0]})")
+    if a.dtype != v.dtype:
+        raise RuntimeError("addmv input tensors must have the same dtype, but got "
+                           f"{_scalar_name(vec)}, {_scalar_name(input)}, and "
+                           f"{_scalar_name(vec)}")
+    res = wrap(np.matmul(a, v))
     node = record(res, MvBackward0, input, vec)
     if node is not None:
-        node.needs = (input._requires_grad, vec._requires_grad)
-        node.save(input, vec)
-    return res
+        needs = node.needs = (input._requires_grad, vec._requires_grad)
+        node.save(input if needs[1] else None, vec if needs[0] else None)
+    return _finish(res, out, "mv")
 
 
 class DotBackward0(Node):
@@ -152,10 +180,14 @@ class DotBackward0(Node):
         return (grad * b if self.needs[0] else None), (grad * a if self.needs[1] else None)
 
 
-def dot(input: Tensor, other: Tensor) -> Tensor:
+def dot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Inner product of two 1-d tensors."""
     a, b = input._data, other._data
     if a.ndim != 1 or b.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+    if a.dtype != b.dtype:
+        raise RuntimeError("dot : expected both vectors to have same dtype, but found "
+                           f"{_scalar_name(input)} and {_scalar_name(other)}")
     if a.shape != b.shape:
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src "
                            f"[{b.shape[0]}] to have the same number of elements, but got "
@@ -163,117 +195,154 @@ def dot(input: Tensor, other: Tensor) -> Tensor:
     res = wrap(np.asarray(np.dot(a, b)))
     node = record(res, DotBackward0, input, other)
     if node is not None:
-        node.needs = (input._requires_grad, other._requires_grad)
-        node.save(input, other)
-    return res
+        needs = node.needs = (input._requires_grad, other._requires_grad)
+        node.save(input if needs[1] else None, other if needs[0] else None)
+    return _finish(res, out, "dot")
 
 
-class MatmulBackward(Node):
-    """General broadcast matmul (the N-D case torch lowers to bmm and views)."""
+# -- matmul: the dispatch torch performs ----------------------------------------------------
+def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """``@``: dot, mv, mm or a broadcast batched product depending on the dimensions.
 
-    def backward(self, grad: Tensor) -> tuple:
-        a, b = self.saved()
-        ga = sum_to(grad.matmul(b.mT), a.shape) if self.needs[0] else None
-        gb = sum_to(a.mT.matmul(grad), b.shape) if self.needs[1] else None
-        return ga, gb
-
-
-class UnsafeViewBackward0(MatmulBackward):
-    pass
-
-
-def matmul(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:
-    """``@``: dot, mv, mm or broadcast batched product depending on the dimensions."""
+    >>> import ember
+    >>> (ember.ones(5, 2, 3) @ ember.ones(3, 4)).shape
+    ember.Size([5, 2, 4])
+    """
     na, nb = input._data.ndim, other._data.ndim
     if na == 0 or nb == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
                            f"{na}D and {nb}D")
     if na == 1 and nb == 1:
-        return dot(input, other)
-    if na == 2 and nb == 1:
-        return mv(input, other)
-    if na == 1 and nb == 2:
-        return mm(input.unsqueeze(0), other).squeeze(0)
-    if na == 2 and nb == 2:
-        return mm(input, other)
-    a = input.unsqueeze(0) if na == 1 else input
-    b = other.unsqueeze(-1) if nb == 1 else other
-    if a._data.shape[-1] != b._data.shape[-2]:
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied "
-                           f"({_shape_str((int(np.prod(a.shape[:-1])), a.shape[-1]))} and "
-                           f"{_shape_str(b.shape[-2:])})" if nb == 2 else
-                           f"Expected size for first two dimensions of batch2 tensor to be: "
-                           f"[{b.shape[0]}, {a.shape[-1]}] but got: [{b.shape[0]}, {b.shape[-2]}].")
-    res = wrap(np.matmul(a._data, b._data))
-    node = record(res, UnsafeViewBackward0, a, b)
-    if node is not None:
-        node.needs = (a._requires_grad, b._requires_grad)
-        node.save(a, b)
-    if na == 1:
-        res = res.squeeze(-2)
-    if nb == 1:
-        res = res.squeeze(-1)
-    return res
-
-
-def outer(input: Tensor, vec2: Tensor) -> Tensor:
-    return input.unsqueeze(1) * vec2.unsqueeze(0)
-
-
-class EinsumBackward(Node):
-    def backward(self, grad: Tensor) -> tuple:
-        ops = self.saved()
-        ins, out = self.spec
-        grads = []
-        for i, t in enumerate(ops):
-            if not self.needs[i]:
-                grads.append(None)
-                continue
-            others = [o for j, o in enumerate(ops) if j != i]
-            other_specs = [s for j, s in enumerate(ins) if j != i]
-            target = ins[i]
-            # Letters of the operand absent elsewhere were summed: bring them back by expanding.
-            avail = set(out).union(*other_specs)
-            present = "".join(c for c in target if c in avail)
-            g = einsum(",".join([out] + other_specs) + "->" + _dedupe(present), grad, *others)
-            grads.append(_expand_spec(g, _dedupe(present), target, t.shape))
-        return tuple(grads)
-
-
-def _dedupe(s: str) -> str:
-    return "".join(dict.fromkeys(s))
-
-
-def _expand_spec(g: Tensor, have: str, want: str, shape: tuple) -> Tensor:
-    if len(set(want)) != len(want):
-        raise RuntimeError("einsum backward with repeated indices in one operand is not supported")
-    for pos, c in enumerate(want):
-        if c not in have:
-            g = g.unsqueeze(pos)
-            have = have[:pos] + c + have[pos:]
-    perm = [have.index(c) for c in want]
-    return g.permute(*perm).expand(shape)
-
-
-def einsum(equation: str, *operands: Any) -> Tensor:
-    """Einstein summation (explicit or implicit output; no ellipsis in the gradient path)."""
-    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
-        operands = tuple(operands[0])
-    eq = equation.replace(" ", "")
-    if "->" in eq:
-        lhs, out_spec = eq.split("->")
+        res = dot(input, other)
+    elif na == 2 and nb == 1:
+        res = mv(input, other)
+    elif na == 1 and nb == 2:
+        res = _squeeze0(mm(input.unsqueeze(0), other))
+    elif na == 2 and nb == 2:
+        res = mm(input, other)
+    elif _should_fold(input, other):
+        res = _folded(input, other)
     else:
-        lhs = eq
-        letters = lhs.replace(",", "")
-        out_spec = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
-    ins = lhs.split(",")
-    res = wrap(np.asarray(np.einsum(lhs + "->" + out_spec, *[o._data for o in operands],
-                                    optimize=len(operands) > 2)))
-    node = record(res, EinsumBackward, *operands)
+        res = _batched(input, other)
+    return _finish(res, out, "matmul")
+
+
+class SqueezeBackward4(Node):
+    def backward(self, grad: Tensor) -> tuple:
+        return (grad.unsqueeze(0),)
+
+
+def _squeeze0(t: Tensor) -> Tensor:
+    # torch squeezes the product in place; the node keeps torch's in-place name
+    out = wrap(t._data.reshape(t._data.shape[1:]))
+    record(out, SqueezeBackward4, t)
+    return out
+
+
+def _should_fold(a: Tensor, b: Tensor) -> bool:
+    """Fold the larger operand into a matrix (mm/mv instead of bmm) when that costs no copy
+    or when the smaller operand needs a gradient (torch's rule)."""
+    a_larger = a._data.ndim >= b._data.ndim
+    big = a if a_larger else b
+    small = b if a_larger else a
+    if not (big._data.ndim >= 3 and small._data.ndim <= 2):
+        return False
+    if state.enabled and small._requires_grad:
+        return True
+    if a._data.ndim == 2:
+        return False
+    data = big._data if a_larger else np.swapaxes(big._data, -1, -2)
+    if data.size == 0:
+        return True
+    shape, strides = data.shape, data.strides
+    return all(strides[i] == strides[i + 1] * shape[i + 1] for i in range(data.ndim - 1))
+
+
+class UnsafeViewBackward0(Node):
+    def backward(self, grad: Tensor) -> tuple:
+        return (grad.reshape(self.shape),)
+
+
+def _unsafe_view(t: Tensor, shape: tuple) -> Tensor:
+    out = wrap(t._data.reshape(shape))
+    node = record(out, UnsafeViewBackward0, t)
     if node is not None:
-        if "." in eq:
-            raise RuntimeError("einsum with '...' does not support autograd yet")
-        node.spec = (ins, out_spec)
-        node.needs = tuple(o._requires_grad for o in operands)
-        node.save(*operands)
-    return res
+        node.shape = t._data.shape
+    return out
+
+
+def _folded(a: Tensor, b: Tensor) -> Tensor:
+    transpose = b._data.ndim > a._data.ndim
+    big = b.mT if transpose else a
+    small = (a.t() if a._data.ndim == 2 else a) if transpose else b
+    k = big._data.shape[-1]
+    if small._data.shape[0] != k:
+        _mismatch(a, b)
+    out_shape = big._data.shape[:-1]
+    folded = big.reshape(math.prod(out_shape), k)
+    if small._data.ndim == 1:
+        return _unsafe_view(folded.mv(small), out_shape)
+    res = _unsafe_view(folded.mm(small), out_shape + (small._data.shape[1],))
+    return res.mT.contiguous() if transpose else res
+
+
+def _mismatch(a: Tensor, b: Tensor) -> None:
+    sa, sb = a._data.shape, b._data.shape
+    if b._data.ndim == 1:
+        raise RuntimeError(f"size mismatch, got input ({math.prod(sa[:-1])}), mat "
+                           f"({math.prod(sa[:-1])}x{sa[-1]}), vec ({sb[0]})")
+    raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({math.prod(sa[:-1])}x"
+                       f"{sa[-1]} and {_dims(sb[-2:])})")
+
+
+def _batched(a: Tensor, b: Tensor) -> Tensor:
+    sa, sb = a._data.shape, b._data.shape
+    n = sa[-2] if len(sa) > 1 else 1
+    m1, m2 = sa[-1], (sb[-2] if len(sb) > 1 else sb[0])
+    p = sb[-1] if len(sb) > 1 else 1
+    try:
+        batch = np.broadcast_shapes(sa[:-2], sb[:-2])
+    except ValueError:
+        from .arithmetic import _size_error
+        raise _size_error(sa[:-2], sb[:-2]) from None
+    if m1 != m2:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{math.prod(batch)}, {m1}] but got: [{math.prod(batch)}, {m2}].")
+    nb = math.prod(batch)
+    a3 = a.expand(batch + (n, m1)).reshape(nb, n, m1)
+    if len(sb) == 1:
+        b3 = b.expand(batch + (m2,)).reshape(nb, m2).unsqueeze(2)
+        res = a3.bmm(b3).squeeze(-1)
+    else:
+        b3 = b.expand(batch + (m2, p)).reshape(nb, m2, p)
+        res = a3.bmm(b3)
+    shape = batch + ((n,) if len(sa) > 1 else ()) + ((p,) if len(sb) > 1 else ())
+    return _unsafe_view(res, shape)
+
+
+def outer(input: Tensor, vec2: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Outer product of two 1-d tensors."""
+    for name, t in (("self", input), ("vec2", vec2)):
+        if t._data.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got "
+                               f"{t._data.ndim}-D")
+    return _finish(input.reshape(input._data.shape[0], 1) * vec2, out, "outer")
+
+
+ger = outer
+
+
+def linear_forward(input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+    """``input @ weight.T + bias`` recorded as torch records it (addmm for 2-d input)."""
+    nd = input._data.ndim
+    if bias is not None and nd == 2:
+        return addmm(bias, input, weight.t())
+    if bias is not None and nd != 2 and input._data.flags.c_contiguous:
+        flat = input.reshape(-1, input._data.shape[-1])
+        out = addmm(bias, flat, weight.t())
+        return out.view(input._data.shape[:-1] + (weight._data.shape[0],))
+    out = matmul(input, weight.t())
+    return out if bias is None else out + bias
+
+
+from .einsum import einsum  # noqa: E402  (einsum is built on the products above)

@@ -1,7 +1,23 @@
-"""Reductions: sum, mean, prod, var, std, max/min, argmax/argmin, logsumexp, all, any, norm."""
+"""Reductions: sum, mean, prod, var, std, logsumexp, norm (and, from ``extrema``, the rest).
+
+``dim`` is an int or a sequence of ints (None or ``()``: every dimension); a 0-d tensor
+accepts ``dim=0`` or ``-1``. Backward formulas broadcast the reduced gradient back with
+``reshape`` + ``expand``, so they are differentiable again (double backward).
+
+>>> import ember
+>>> x = ember.tensor([[1.0, 5.0], [3.0, 2.0]])
+>>> x.sum(1)
+tensor([6., 5.])
+>>> x.max(dim=1)
+ember.return_types.max(
+values=tensor([5., 3.]),
+indices=tensor([1, 0]))
+"""
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections import namedtuple
 from typing import Any
 
@@ -9,425 +25,440 @@ import numpy as np
 
 from .. import _dtype as D
 from ..autograd.graph import Node
-from ._core import Tensor, normalize_dims, record, wrap, wrap_dim
+from ._core import Tensor, record, record_multi, wrap, wrap_dim
 
-__all__ = ["sum", "mean", "prod", "var", "std", "max", "min", "amax", "amin", "argmax",
-           "argmin", "logsumexp", "all", "any", "norm", "count_nonzero", "var_mean", "std_mean"]
+__all__ = ["sum", "mean", "prod", "var", "std", "logsumexp", "norm", "var_mean", "std_mean",
+           "max", "min", "amax", "amin", "argmax", "argmin", "all", "any", "count_nonzero"]
 
-# torch.return_types.max and friends print as e.g. "torch.return_types.max(values=..., ...)".
-_values_indices = {}
+_NO_DIM = object()  # ``sum(x)`` and ``sum(x, dim=None)`` record different grad_fns in torch
+_return_types: dict = {}
 
 
-def _return_type(name: str):
-    if name not in _values_indices:
+def _return_type(name: str) -> type:
+    """``ember.return_types.max`` and friends: (values, indices) named tuples."""
+    if name not in _return_types:
         cls = namedtuple(name, ["values", "indices"])
         cls.__repr__ = lambda self: (f"ember.return_types.{name}(\nvalues={self.values!r},\n"
                                      f"indices={self.indices!r})")
-        _values_indices[name] = cls
-    return _values_indices[name]
+        cls.__module__ = "ember.return_types"
+        _return_types[name] = cls
+    return _return_types[name]
 
 
-def _expand_back(grad: Tensor, shape: tuple, dims: tuple | None, keepdim: bool) -> Tensor:
-    """Broadcast a reduced gradient back to the input's shape."""
-    if dims is None:
-        return grad.reshape((1,) * len(shape)).expand(shape) if shape else grad
-    if not keepdim:
-        for d in dims:
-            grad = grad.unsqueeze(d)
-    return grad.expand(shape)
+def _axes(dim: Any, ndim: int) -> tuple:
+    """NumPy axes for ``dim`` (all of them for None or ``()``), validated like torch."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, (int, np.integer)) and not isinstance(dim, bool):
+        d = wrap_dim(int(dim), ndim)
+        return (d,) if ndim else ()
+    if isinstance(dim, Tensor):
+        return _axes(dim.tolist(), ndim)
+    dims = tuple(wrap_dim(int(d), ndim) for d in dim)
+    seen = set()
+    for d in dims:
+        if d in seen:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+        seen.add(d)
+    if not dims:
+        return tuple(range(ndim))
+    return tuple(sorted(dims)) if ndim else ()
+
+
+def _expand_back(grad: Tensor, shape: tuple, axes: tuple, keepdim: bool) -> Tensor:
+    """Broadcast a gradient reduced over ``axes`` back to ``shape``."""
+    if not keepdim and axes:
+        kept = list(shape)
+        for a in axes:
+            kept[a] = 1
+        grad = grad.reshape(tuple(kept))
+    return grad.expand(shape) if grad._data.shape != shape else grad
+
+
+def _finish(res: Tensor, out: Tensor | None, name: str) -> Tensor:
+    if out is None:
+        return res
+    from .arithmetic import _write_out
+    return _write_out(res, out, name)
+
+
+def _float_input(data: np.ndarray, dtype: D.dtype | None) -> np.ndarray:
+    if dtype is not None:
+        return data.astype(dtype.np, copy=False)
+    return data if data.dtype.kind in "fc" else data.astype(D.get_default_dtype().np)
 
 
 # -- sum / mean ---------------------------------------------------------------------------
 class SumBackward0(Node):
     def backward(self, grad: Tensor) -> tuple:
-        return (_expand_back(grad, self.shape, None, False),)
+        shape = self.shape
+        g = grad.reshape((1,) * len(shape)) if shape else grad
+        return (g.expand(shape) if shape else g,)
 
 
 class SumBackward1(Node):
     def backward(self, grad: Tensor) -> tuple:
-        return (_expand_back(grad, self.shape, self.dims, self.keepdim),)
+        return (_expand_back(grad, self.shape, self.axes, self.keepdim),)
 
 
-def _sum_dtype(data, dtype: D.dtype | None):
+def _acc_dtype(data: np.ndarray, dtype: D.dtype | None) -> Any:
     if dtype is not None:
         return dtype.np
-    # Integer and bool sums accumulate in int64, as in torch.
-    return np.int64 if data.dtype.kind in "biu" else None
+    kind = data.dtype.kind
+    if kind in "biu":
+        return np.int64  # integer and bool sums accumulate in int64, as in torch
+    return np.float32 if data.dtype == np.float16 else None
 
 
-def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *,  # noqa: A001
-        dtype: D.dtype | None = None) -> Tensor:
-    """Sum over all elements or over ``dim`` (an int or a tuple of ints)."""
+def sum(input: Tensor, dim: Any = _NO_DIM, keepdim: bool = False, *,  # noqa: A001
+        dtype: D.dtype | None = None, out: Tensor | None = None) -> Tensor:
+    """Sum of all elements, or over ``dim`` (an int or a tuple of ints).
+
+    >>> import ember
+    >>> ember.ones(2, 3).sum((0, 1), keepdim=True)
+    tensor([[6.]])
+    """
     data = input._data
-    dims = normalize_dims(dim, data.ndim) if dim is not None and dim != () else None
-    if dims is not None and data.ndim == 0:
-        dims = ()
-    res = wrap(np.asarray(data.sum(axis=dims, keepdims=keepdim if dims is not None else False,
-                                   dtype=_sum_dtype(data, dtype))))
-    node = record(res, SumBackward0 if dims is None else SumBackward1, input)
+    acc = _acc_dtype(data, dtype)
+    if dim is _NO_DIM:
+        value = np.asarray(data.sum(dtype=acc))
+        node_type, axes, keepdim = SumBackward0, tuple(range(data.ndim)), False
+    else:
+        axes = _axes(dim, data.ndim)
+        value = np.asarray(data.sum(axis=axes, keepdims=keepdim, dtype=acc))
+        node_type = SumBackward1
+    if data.dtype == np.float16 and dtype is None:
+        value = value.astype(np.float16)
+    res = wrap(value)
+    node = record(res, node_type, input)
     if node is not None:
-        node.shape, node.dims, node.keepdim = data.shape, dims, keepdim
-    return res
+        node.shape, node.axes, node.keepdim = data.shape, axes, keepdim
+    return _finish(res, out, "sum")
 
 
 class MeanBackward0(Node):
     def backward(self, grad: Tensor) -> tuple:
-        return (_expand_back(grad / self.count, self.shape, None, False),)
+        shape = self.shape
+        g = grad / self.count
+        return (g.reshape((1,) * len(shape)).expand(shape) if shape else g,)
 
 
 class MeanBackward1(Node):
     def backward(self, grad: Tensor) -> tuple:
-        return (_expand_back(grad / self.count, self.shape, self.dims, self.keepdim),)
+        return (_expand_back(grad / self.count, self.shape, self.axes, self.keepdim),)
 
 
-def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *,
-         dtype: D.dtype | None = None) -> Tensor:
-    """Arithmetic mean; integer inputs are refused, as in torch."""
-    data = input._data if dtype is None else input._data.astype(dtype.np)
+def mean(input: Tensor, dim: Any = _NO_DIM, keepdim: bool = False, *,
+         dtype: D.dtype | None = None, out: Tensor | None = None) -> Tensor:
+    """Arithmetic mean; integer inputs need an explicit floating ``dtype``, as in torch."""
+    data = input._data if dtype is None else input._data.astype(dtype.np, copy=False)
     if data.dtype.kind not in "fc":
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
-            f"or complex dtype. Got: {D.from_np(data.dtype).name.capitalize()}")
-    dims = normalize_dims(dim, data.ndim) if dim is not None and dim != () else None
-    if dims is not None and data.ndim == 0:
-        dims = ()
+            f"or complex dtype. Got: {D.scalar_type_name(D.from_np(data.dtype))}")
+    acc = np.float32 if data.dtype == np.float16 else None
     with np.errstate(invalid="ignore", divide="ignore"):
-        res = wrap(np.asarray(data.mean(axis=dims, keepdims=keepdim if dims is not None else False)))
-    node = record(res, MeanBackward0 if dims is None else MeanBackward1, input)
+        if dim is _NO_DIM:
+            value = np.asarray(data.mean(dtype=acc))
+            node_type, axes, keepdim = MeanBackward0, tuple(range(data.ndim)), False
+        else:
+            axes = _axes(dim, data.ndim)
+            value = np.asarray(data.mean(axis=axes, keepdims=keepdim, dtype=acc))
+            node_type = MeanBackward1
+    res = wrap(value if value.dtype == data.dtype else value.astype(data.dtype))
+    node = record(res, node_type, input)
     if node is not None:
-        node.shape, node.dims, node.keepdim = data.shape, dims, keepdim
-        node.count = data.size // max(res._data.size, 1) if data.size else 1
-    return res
+        node.shape, node.axes, node.keepdim = data.shape, axes, keepdim
+        node.count = math.prod(data.shape[a] for a in axes)
+    return _finish(res, out, "mean")
 
 
 # -- prod -----------------------------------------------------------------------------------
 class ProdBackward0(Node):
     def backward(self, grad: Tensor) -> tuple:
-        (x,) = self.saved()
-        return (_prod_grad(x, grad, None, False),)
+        x, res = self.saved()
+        return (_prod_grad(x, res, grad, None, False),)
 
 
 class ProdBackward1(Node):
     def backward(self, grad: Tensor) -> tuple:
-        (x,) = self.saved()
-        return (_prod_grad(x, grad, self.dim, self.keepdim),)
+        x, res = self.saved()
+        return (_prod_grad(x, res, grad, self.dim, self.keepdim),)
 
 
-def _prod_grad(x: Tensor, grad: Tensor, dim: int | None, keepdim: bool) -> Tensor:
-    """d prod / d x_i is the product of the other elements: exclusive cumulative products
-    from both sides give it without dividing, so zeros are handled exactly.
-    (The factor is treated as a constant: a second derivative of prod is not supported.)"""
-    data = x._data
-    moved = data.reshape(-1) if dim is None else np.moveaxis(data, dim, -1)
+def _prod_grad(x: Tensor, res: Tensor, grad: Tensor, dim: int | None, keepdim: bool) -> Tensor:
+    """d prod / d x_i is the product of the other elements."""
+    axes = tuple(range(x.ndim)) if dim is None else (dim,) if x.ndim else ()
+    g = _expand_back(grad, x.shape, axes, keepdim or dim is None and not x.ndim)
+    if not (x._data == 0).any():
+        r = _expand_back(res, x.shape, axes, keepdim)
+        return g * (r / x)  # differentiable formula when no factor is zero
+    # With zeros, exclusive products from both sides avoid dividing by zero.
+    return g * wrap(_exclusive_products(x._data, dim))
+
+
+def _exclusive_products(data: np.ndarray, dim: int | None) -> np.ndarray:
+    moved = data.reshape(-1) if dim is None or data.ndim == 0 else np.moveaxis(data, dim, -1)
     ones = np.ones(moved.shape[:-1] + (1,), dtype=data.dtype)
     left = np.cumprod(np.concatenate([ones, moved[..., :-1]], axis=-1), axis=-1)
     right = np.cumprod(np.concatenate([ones, moved[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
     others = left * right
-    if dim is None:
-        return grad * wrap(others.reshape(data.shape))
-    g = grad if keepdim else grad.unsqueeze(dim)
-    return g * wrap(np.ascontiguousarray(np.moveaxis(others, -1, dim)))
+    if dim is None or data.ndim == 0:
+        return others.reshape(data.shape)
+    return np.ascontiguousarray(np.moveaxis(others, -1, dim))
 
 
 def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
-         dtype: D.dtype | None = None) -> Tensor:
+         dtype: D.dtype | None = None, out: Tensor | None = None) -> Tensor:
+    """Product of all elements, or along one ``dim``."""
     data = input._data
+    acc = _acc_dtype(data, dtype)
     if dim is None:
-        res = wrap(np.asarray(data.prod(dtype=_sum_dtype(data, dtype))))
+        res = wrap(np.asarray(data.prod(dtype=acc)))
         node = record(res, ProdBackward0, input)
     else:
-        d = wrap_dim(dim, data.ndim)
-        res = wrap(np.asarray(data.prod(axis=d if data.ndim else None, keepdims=keepdim,
-                                        dtype=_sum_dtype(data, dtype))))
+        if not isinstance(dim, (int, np.integer)):
+            raise TypeError(f"prod() received an invalid combination of arguments - got "
+                            f"({type(dim).__name__}), but expected one of:\n"
+                            " * (*, torch.dtype dtype = None)\n"
+                            " * (int dim, bool keepdim = False, *, torch.dtype dtype = None)\n")
+        d = wrap_dim(int(dim), data.ndim)
+        res = wrap(np.asarray(data.prod(axis=d if data.ndim else None,
+                                        keepdims=keepdim and data.ndim > 0, dtype=acc)))
         node = record(res, ProdBackward1, input)
         if node is not None:
             node.dim, node.keepdim = d, keepdim
+    if res._data.dtype != data.dtype and dtype is None and data.dtype.kind == "f":
+        res._data = res._data.astype(data.dtype)
     if node is not None:
-        node.save(input)
-    return res
+        node.save(input, res.detach())
+    return _finish(res, out, "prod")
 
 
 # -- var / std -----------------------------------------------------------------------------
+def _var_grad(grad: Tensor, x: Tensor, axes: tuple, keepdim: bool, denom: int) -> Tensor:
+    centered = x - x.mean(axes, keepdim=True)
+    g = _expand_back(grad, x.shape, axes, keepdim)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = 2.0 / denom if denom > 0 else float("nan")
+    return g * centered * scale
+
+
+def _std_grad(grad: Tensor, x: Tensor, res: Tensor, axes: tuple, keepdim: bool,
+              denom: int) -> Tensor:
+    # d std = d var / (2 std); where std == 0 the gradient is defined as 0.
+    g = (grad / (res * 2)).masked_fill(res == 0, 0)
+    return _var_grad(g, x, axes, keepdim, denom)
+
+
 class VarBackward0(Node):
     def backward(self, grad: Tensor) -> tuple:
         (x,) = self.saved()
-        dims = self.dims
-        centered = x - x.mean(dims, keepdim=True) if dims is not None else x - x.mean()
-        g = _expand_back(grad, x.shape, dims, self.keepdim)
-        return (g * centered * (2.0 / self.denom),)
+        return (_var_grad(grad, x, self.axes, self.keepdim, self.denom),)
 
 
 class StdBackward0(Node):
     def backward(self, grad: Tensor) -> tuple:
         x, res = self.saved()
-        dims = self.dims
-        centered = x - x.mean(dims, keepdim=True) if dims is not None else x - x.mean()
-        g = _expand_back(grad / res, x.shape, dims, self.keepdim)
-        return (g * centered * (1.0 / self.denom),)
+        return (_std_grad(grad, x, res, self.axes, self.keepdim, self.denom),)
 
 
-def _moments(input: Tensor, dim, correction, keepdim, unbiased, node_type):
-    if unbiased is not None:
-        correction = 1 if unbiased else 0
+class VarMeanBackward0(Node):
+    def backward(self, grad_var: Any, grad_mean: Any) -> tuple:
+        (x,) = self.saved()
+        return (_moment_pair_grad(self, x, _var_grad(grad_var, x, self.axes, self.keepdim,
+                                                     self.denom) if grad_var is not None
+                                  else None, grad_mean),)
+
+
+class StdMeanBackward0(Node):
+    def backward(self, grad_std: Any, grad_mean: Any) -> tuple:
+        x, res = self.saved()
+        g = None if grad_std is None else _std_grad(grad_std, x, res, self.axes, self.keepdim,
+                                                     self.denom)
+        return (_moment_pair_grad(self, x, g, grad_mean),)
+
+
+def _moment_pair_grad(node: Node, x: Tensor, g: Any, grad_mean: Any) -> Tensor:
+    if grad_mean is not None:
+        gm = _expand_back(grad_mean / node.count, x.shape, node.axes, node.keepdim)
+        g = gm if g is None else g + gm
+    return g
+
+
+def _parse_moment_args(dim: Any, unbiased: Any, correction: Any) -> tuple:
+    if isinstance(dim, bool):  # var(x, False): the flag is ``unbiased``
+        dim, unbiased = None, dim
     if correction is None:
-        correction = 1
+        correction = 1 if unbiased is None or unbiased else 0
+    return dim, correction
+
+
+def _moments(input: Tensor, dim: Any, correction: Any, keepdim: bool, name: str) -> tuple:
     data = input._data
-    dims = normalize_dims(dim, data.ndim) if dim is not None and dim != () else None
-    count = data.size if dims is None else int(np.prod([data.shape[d] for d in dims]))
+    if data.dtype.kind not in "fc":
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    axes = _axes(dim, data.ndim)
+    count = math.prod(data.shape[a] for a in axes)
     denom = count - correction
+    if denom <= 0:
+        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly "
+                      "less than the reduction factor (input numel divided by output numel).",
+                      UserWarning, stacklevel=3)
+    kd = keepdim and data.ndim > 0
     with np.errstate(invalid="ignore", divide="ignore"):
-        var_data = np.asarray(data.var(axis=dims, ddof=correction,
-                                       keepdims=keepdim if dims is not None else False))
-    out = np.sqrt(var_data) if node_type is StdBackward0 else var_data
-    res = wrap(out)
-    node = record(res, node_type, input)
+        mean_v = np.mean(data, axis=axes, keepdims=True)
+        sq = np.abs(data - mean_v) ** 2
+        var_v = np.asarray(np.sum(sq, axis=axes, keepdims=kd) / np.asarray(denom, sq.dtype))
+    return data, axes, count, denom if denom > 0 else 0, var_v, mean_v
+
+
+def _moment(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: Any,
+            take_sqrt: bool) -> Tensor:
+    dim, correction = _parse_moment_args(dim, unbiased, correction)
+    name = "std" if take_sqrt else "var"
+    data, axes, count, denom, var_v, _ = _moments(input, dim, correction, keepdim, name)
+    res = wrap(np.sqrt(var_v) if take_sqrt else var_v)
+    node = record(res, StdBackward0 if take_sqrt else VarBackward0, input)
     if node is not None:
-        node.dims, node.keepdim, node.denom = dims, keepdim, max(denom, 0)
-        node.save(input, res.detach()) if node_type is StdBackward0 else node.save(input)
+        node.axes, node.keepdim, node.denom = axes, keepdim and data.ndim > 0, denom
+        node.save(input, res.detach()) if take_sqrt else node.save(input)
     return res
 
 
 def var(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False,
-        *, correction: int | None = None) -> Tensor:
+        *, correction: Any = None, out: Tensor | None = None) -> Tensor:
     """Variance with Bessel's correction by default (``correction=1``)."""
-    if isinstance(unbiased, bool) and dim is None and not keepdim:
-        pass
-    elif isinstance(dim, bool):
-        unbiased, dim = dim, None
-    return _moments(input, dim, correction, keepdim, unbiased, VarBackward0)
+    return _finish(_moment(input, dim, unbiased, keepdim, correction, False), out, "var")
 
 
 def std(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False,
-        *, correction: int | None = None) -> Tensor:
+        *, correction: Any = None, out: Tensor | None = None) -> Tensor:
     """Standard deviation with Bessel's correction by default."""
-    if isinstance(dim, bool):
-        unbiased, dim = dim, None
-    return _moments(input, dim, correction, keepdim, unbiased, StdBackward0)
+    return _finish(_moment(input, dim, unbiased, keepdim, correction, True), out, "std")
 
 
-def var_mean(input: Tensor, dim: Any = None, *, correction: int | None = None,
-             keepdim: bool = False) -> tuple:
-    return var(input, dim, keepdim=keepdim, correction=correction), mean(input, dim, keepdim)
-
-
-def std_mean(input: Tensor, dim: Any = None, *, correction: int | None = None,
-             keepdim: bool = False) -> tuple:
-    return std(input, dim, keepdim=keepdim, correction=correction), mean(input, dim, keepdim)
-
-
-# -- max / min -------------------------------------------------------------------------------
-class MaxBackward1(Node):  # full reduction: gradient shared evenly among tied maxima
-    def backward(self, grad: Tensor) -> tuple:
-        x, res = self.saved()
-        mask = (x == res).to(grad.dtype)
-        return (mask * (grad / mask.sum()),)
-
-
-class MinBackward1(MaxBackward1):
-    pass
-
-
-class AmaxBackward0(Node):
-    def backward(self, grad: Tensor) -> tuple:
-        x, res = self.saved()
-        r = res if self.keepdim else _expand_back(res, x.shape, self.dims, False)
-        mask = (x == _expand_back(r, x.shape, self.dims, True)).to(grad.dtype)
-        count = mask.sum(self.dims, keepdim=True)
-        return (mask * _expand_back(grad, x.shape, self.dims, self.keepdim) / count,)
-
-
-class AminBackward0(AmaxBackward0):
-    pass
-
-
-class MaxBackward0(Node):  # with dim: the gradient goes to the returned index
-    def backward(self, grad: Tensor, grad_indices: Any = None) -> tuple:
-        (indices,) = self.saved()
-        from .creation import zeros
-        g = grad if self.keepdim else grad.unsqueeze(self.dim)
-        idx = indices if self.keepdim else indices.unsqueeze(self.dim)
-        z = zeros(self.shape, dtype=grad.dtype)
-        return (z.scatter(self.dim, idx, g),)
-
-
-class MinBackward0(MaxBackward0):
-    pass
-
-
-def _extreme(input: Tensor, dim: Any, keepdim: bool, largest: bool, other: Any = None):
-    if isinstance(dim, Tensor):  # max(a, b) is maximum
-        from .arithmetic import maximum, minimum
-        return (maximum if largest else minimum)(input, dim)
-    data = input._data
-    name = "max" if largest else "min"
-    if dim is None:
-        if data.size == 0:
-            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
-                               "input.numel() == 0. Specify the reduction dim with the 'dim' "
-                               "argument.")
-        res = wrap(np.asarray(data.max() if largest else data.min()))
-        node = record(res, MaxBackward1 if largest else MinBackward1, input)
-        if node is not None:
-            node.save(input, res.detach())
-        return res
-    d = wrap_dim(dim, data.ndim)
-    axis = d if data.ndim else None
-    idx = np.asarray((data.argmax if largest else data.argmin)(axis=axis, keepdims=keepdim))
-    vals = np.take_along_axis(data, idx if keepdim else np.expand_dims(idx, d), axis=d) \
-        if data.ndim else data.copy()
-    if not keepdim and data.ndim:
-        vals = vals.squeeze(d)
-    values, indices = wrap(vals), wrap(idx.astype(np.int64, copy=False))
-    node = record(values, MaxBackward0 if largest else MinBackward0, input)
+def _moment_and_mean(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: Any,
+                     take_sqrt: bool) -> tuple:
+    dim, correction = _parse_moment_args(dim, unbiased, correction)
+    name = "std_mean" if take_sqrt else "var_mean"
+    data, axes, count, denom, var_v, mean_v = _moments(input, dim, correction, keepdim, name)
+    kd = keepdim and data.ndim > 0
+    first = wrap(np.sqrt(var_v) if take_sqrt else var_v)
+    second = wrap(np.asarray(mean_v if kd else mean_v.reshape(var_v.shape)))
+    node = record_multi([first, second], StdMeanBackward0 if take_sqrt else VarMeanBackward0,
+                        input)
     if node is not None:
-        node.dim, node.keepdim, node.shape = d, keepdim, data.shape
-        node.save(indices)
-    return _return_type(name)(values, indices)
+        node.axes, node.keepdim, node.denom, node.count = axes, kd, denom, count
+        node.save(input, first.detach()) if take_sqrt else node.save(input)
+    return first, second
 
 
-def max(input: Tensor, dim: Any = None, keepdim: bool = False, *, out: Any = None):  # noqa: A001
-    """Largest element, or (values, indices) along ``dim``, or ``maximum`` of two tensors."""
-    return _extreme(input, dim, keepdim, True)
+def var_mean(input: Tensor, dim: Any = None, unbiased: bool | None = None,
+             keepdim: bool = False, *, correction: Any = None) -> tuple:
+    """``(var, mean)`` in one pass."""
+    return _moment_and_mean(input, dim, unbiased, keepdim, correction, False)
 
 
-def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, out: Any = None):  # noqa: A001
-    return _extreme(input, dim, keepdim, False)
-
-
-def _amax_amin(input: Tensor, dim: Any, keepdim: bool, largest: bool) -> Tensor:
-    data = input._data
-    dims = normalize_dims(dim, data.ndim) if dim is not None and dim != () else tuple(range(data.ndim))
-    res = wrap(np.asarray((np.max if largest else np.min)(data, axis=dims, keepdims=keepdim)))
-    node = record(res, AmaxBackward0 if largest else AminBackward0, input)
-    if node is not None:
-        node.dims, node.keepdim = dims, keepdim
-        node.save(input, res.detach())
-    return res
-
-
-def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
-    return _amax_amin(input, dim, keepdim, True)
-
-
-def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
-    return _amax_amin(input, dim, keepdim, False)
-
-
-def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
-    data = input._data
-    if dim is None:
-        return wrap(np.asarray(data.argmax(), dtype=np.int64).reshape((1,) * data.ndim
-                                                                      if keepdim else ()))
-    d = wrap_dim(dim, data.ndim)
-    return wrap(np.asarray(data.argmax(axis=d if data.ndim else None, keepdims=keepdim),
-                           dtype=np.int64))
-
-
-def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
-    data = input._data
-    if dim is None:
-        return wrap(np.asarray(data.argmin(), dtype=np.int64).reshape((1,) * data.ndim
-                                                                      if keepdim else ()))
-    d = wrap_dim(dim, data.ndim)
-    return wrap(np.asarray(data.argmin(axis=d if data.ndim else None, keepdims=keepdim),
-                           dtype=np.int64))
+def std_mean(input: Tensor, dim: Any = None, unbiased: bool | None = None,
+             keepdim: bool = False, *, correction: Any = None) -> tuple:
+    """``(std, mean)`` in one pass."""
+    return _moment_and_mean(input, dim, unbiased, keepdim, correction, True)
 
 
 # -- logsumexp -------------------------------------------------------------------------------
 class LogsumexpBackward0(Node):
     def backward(self, grad: Tensor) -> tuple:
         x, res = self.saved()
-        r = _expand_back(res, x.shape, self.dims, self.keepdim)
-        g = _expand_back(grad, x.shape, self.dims, self.keepdim)
+        r = _expand_back(res, x.shape, self.axes, self.keepdim)
+        g = _expand_back(grad, x.shape, self.axes, self.keepdim)
         return (g * (x - r).exp(),)
 
 
-def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
-    """``log(sum(exp(x)))`` computed stably by shifting by the maximum."""
-    data = input._data
-    if data.dtype.kind not in "fc":
-        data = data.astype(D.get_default_dtype().np)
-    dims = normalize_dims(dim, data.ndim) if dim != () else tuple(range(data.ndim))
-    if data.ndim == 0:
-        res = wrap(data.copy())
+def logsumexp(input: Tensor, dim: Any, keepdim: bool = False, *,
+              out: Tensor | None = None) -> Tensor:
+    """``log(sum(exp(x)))`` over ``dim``, computed stably by shifting by the maximum."""
+    data = _float_input(input._data, None)
+    axes = _axes(dim, data.ndim)
+    kd = keepdim and data.ndim > 0
+    if data.size == 0:
+        value = np.log(np.sum(np.exp(data), axis=axes, keepdims=kd))
     else:
-        m = np.max(data, axis=dims, keepdims=True)
-        m = np.where(np.isfinite(m), m, 0)  # all -inf (or inf) slices must not produce nan
-        with np.errstate(divide="ignore"):
-            s = np.log(np.sum(np.exp(data - m), axis=dims, keepdims=True)) + m
-        res = wrap(s if keepdim else s.squeeze(dims))
+        m = np.max(data, axis=axes, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0)  # all -inf (or +inf) slices must not give nan
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            s = np.log(np.sum(np.exp(data - m), axis=axes, keepdims=True)) + m
+        value = s if kd else s.reshape(np.sum(data, axis=axes).shape)
+    res = wrap(np.asarray(value))
     node = record(res, LogsumexpBackward0, input)
     if node is not None:
-        node.dims, node.keepdim = dims, keepdim
+        node.axes, node.keepdim = axes, kd
         node.save(input, res.detach())
-    return res
-
-
-# -- all / any / count -------------------------------------------------------------------
-def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
-    data = input._data
-    dims = normalize_dims(dim, data.ndim) if dim is not None else None
-    res = np.all(data, axis=dims, keepdims=keepdim if dims is not None else False)
-    return wrap(np.asarray(res, dtype=np.uint8 if data.dtype == np.uint8 else np.bool_))
-
-
-def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
-    data = input._data
-    dims = normalize_dims(dim, data.ndim) if dim is not None else None
-    res = np.any(data, axis=dims, keepdims=keepdim if dims is not None else False)
-    return wrap(np.asarray(res, dtype=np.uint8 if data.dtype == np.uint8 else np.bool_))
-
-
-def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
-    dims = normalize_dims(dim, input.ndim) if dim is not None else None
-    return wrap(np.asarray(np.count_nonzero(input._data, axis=dims), dtype=np.int64))
+    return _finish(res, out, "logsumexp")
 
 
 # -- norm -------------------------------------------------------------------------------------
 class LinalgVectorNormBackward0(Node):
     def backward(self, grad: Tensor) -> tuple:
         x, res = self.saved()
-        p, dims, keepdim = self.p, self.dims, self.keepdim
-        g = _expand_back(grad, x.shape, dims, keepdim)
-        r = _expand_back(res, x.shape, dims, keepdim)
+        p, axes, keepdim = self.p, self.axes, self.keepdim
+        g = _expand_back(grad, x.shape, axes, keepdim)
+        r = _expand_back(res, x.shape, axes, keepdim)
+        if p == 0:
+            return (g * 0,)
+        if p == 1:
+            return (g * x.sign(),)
         if p == 2:
-            scale = x / r.masked_fill(r == 0, 1)
-        elif p == 1:
-            scale = x.sign()
-        elif p == float("inf") or p == float("-inf"):
+            return (g * x / r.masked_fill(r == 0, 1),)
+        if math.isinf(p):
             mask = (x.abs() == r).to(x.dtype)
-            scale = x.sign() * mask / mask.sum(dims, keepdim=True).expand(x.shape) \
-                if dims is not None else x.sign() * mask / mask.sum()
-        else:
-            scale = x.sign() * x.abs() ** (p - 1) / r.masked_fill(r == 0, 1) ** (p - 1)
-        return (g * scale,)
+            count = mask.sum(axes, keepdim=True) if axes else mask
+            return (g * x.sign() * mask / count,)
+        scale = x * x.abs() ** (p - 2) / r.masked_fill(r == 0, 1) ** (p - 1)
+        return (g * scale.masked_fill(x == 0, 0) if p < 2 else g * scale,)
+
+
+def _vector_norm(a: np.ndarray, p: float, axes: tuple, kd: bool) -> np.ndarray:
+    if a.size == 0 and math.isinf(p):
+        return np.zeros(np.sum(a, axis=axes, keepdims=kd).shape, a.dtype)
+    if p == float("inf"):
+        return np.max(a, axis=axes, keepdims=kd)
+    if p == float("-inf"):
+        return np.min(a, axis=axes, keepdims=kd)
+    if p == 0:
+        return np.sum(a != 0, axis=axes, keepdims=kd).astype(a.dtype)
+    if p == 1:
+        return np.sum(a, axis=axes, keepdims=kd)
+    if p == 2:
+        return np.sqrt(np.sum(a * a, axis=axes, keepdims=kd))
+    return np.sum(a ** p, axis=axes, keepdims=kd) ** (1.0 / p)
 
 
 def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
-         dtype: D.dtype | None = None) -> Tensor:
-    """Vector p-norm over all elements or ``dim`` ('fro' is the 2-norm)."""
+         out: Tensor | None = None, dtype: D.dtype | None = None) -> Tensor:
+    """Vector p-norm over all elements or over ``dim`` (``'fro'`` is the 2-norm)."""
     if p == "fro" or p is None:
         p = 2
+    if isinstance(p, str):
+        raise RuntimeError(f"norm(): p={p!r} (matrix norms) is not supported")
     data = input._data
     if data.dtype.kind not in "fc":
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
-                           f"input. Got {input.dtype.name.capitalize()}")
-    dims = normalize_dims(dim, data.ndim) if dim is not None else None
-    a = np.abs(data)
-    kd = keepdim if dims is not None else False
-    if p == float("inf"):
-        out = np.max(a, axis=dims, keepdims=kd) if a.size else np.zeros(())
-    elif p == float("-inf"):
-        out = np.min(a, axis=dims, keepdims=kd)
-    elif p == 0:
-        out = np.sum(a != 0, axis=dims, keepdims=kd).astype(data.dtype)
-    elif p == 2:
-        out = np.sqrt(np.sum(a * a, axis=dims, keepdims=kd))
-    else:
-        out = np.sum(a ** p, axis=dims, keepdims=kd) ** (1.0 / p)
-    res = wrap(np.asarray(out, dtype=data.dtype.type(0).real.dtype))
+                           f"input. Got {D.scalar_type_name(input.dtype)}")
+    if dtype is not None:
+        data = data.astype(dtype.np)
+    axes = _axes(dim, data.ndim)
+    kd = keepdim and data.ndim > 0
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        value = _vector_norm(np.abs(data), float(p), axes, kd)
+    res = wrap(np.asarray(value, dtype=data.real.dtype))
     node = record(res, LinalgVectorNormBackward0, input)
     if node is not None:
-        node.p, node.dims, node.keepdim = p, dims, keepdim
+        node.p, node.axes, node.keepdim = float(p), axes, kd
         node.save(input, res.detach())
-    return res
+    return _finish(res, out, "norm")
+
+
+# max/min/argmax/all/any live in their own module; re-exported here as one family.
+from .extrema import (all, amax, amin, any, argmax, argmin, count_nonzero,  # noqa: E402
+                      max, min)

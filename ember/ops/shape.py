@@ -1,24 +1,33 @@
 """Shape ops: views (view, reshape, permute, transpose, squeeze, unsqueeze, expand, ...)
 and copies (cat, stack, repeat, flip, clone, contiguous), plus split/chunk/unbind.
 
-A view shares its base's array memory and version counter, as in torch.
+A view shares its base's array memory and version counter, as in torch:
+
+>>> import ember
+>>> x = ember.zeros(2, 3)
+>>> v = x.view(6)
+>>> v[0] = 1.0
+>>> x[0, 0]
+tensor(1.)
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
+from .. import _dtype as D
 from ..autograd.graph import Node
 from ._core import Tensor, record, record_multi, sum_to, wrap, wrap_dim
 
 __all__ = ["view", "reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "permute",
-           "transpose", "swapaxes", "t", "movedim", "expand", "expand_as", "broadcast_to",
-           "repeat", "cat", "concat", "concatenate", "stack", "hstack", "vstack", "split",
-           "chunk", "unbind", "flip", "narrow", "clone", "contiguous", "tile", "view_as",
-           "reshape_as", "make_view"]
+           "transpose", "swapaxes", "swapdims", "t", "movedim", "moveaxis", "expand",
+           "expand_as", "broadcast_to", "repeat", "cat", "concat", "concatenate", "stack",
+           "hstack", "vstack", "split", "chunk", "unbind", "flip", "narrow", "clone",
+           "contiguous", "tile", "view_as", "reshape_as", "ravel", "make_view"]
 
 
 def make_view(base: Tensor, data: Any) -> Tensor:
@@ -36,16 +45,31 @@ def _shape_arg(shape: tuple) -> tuple:
 
 
 def _infer_shape(shape: tuple, numel: int) -> tuple:
-    if -1 in shape:
-        if shape.count(-1) > 1:
-            raise RuntimeError("only one dimension can be inferred")
+    """Resolve one ``-1`` and check that ``shape`` holds ``numel`` elements."""
+    infer = None
+    for i, s in enumerate(shape):
+        if s == -1:
+            if infer is not None:
+                raise RuntimeError("only one dimension can be inferred")
+            infer = i
+        elif s < 0:
+            raise RuntimeError(f"invalid shape dimension {s} at index {i} of shape "
+                               f"{list(shape)}")
+    if infer is not None:
         known = math.prod(s for s in shape if s != -1)
         if known == 0 or numel % known:
             raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
-        shape = tuple(numel // known if s == -1 else s for s in shape)
-    if math.prod(shape) != numel:
+        shape = shape[:infer] + (numel // known,) + shape[infer + 1:]
+    elif math.prod(shape) != numel:
         raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
     return shape
+
+
+def _reshaped(data: np.ndarray, shape: tuple) -> tuple:
+    """``data`` reshaped, and whether that is a view (NumPy copies when strides forbid it)."""
+    out = data.reshape(shape)
+    owner = data if data.base is None else data.base
+    return out, out.base is owner or out.base is data or data.size == 0
 
 
 class ViewBackward0(Node):
@@ -53,20 +77,25 @@ class ViewBackward0(Node):
         return (grad.reshape(self.shape),)
 
 
+class UnsafeViewBackward0(ViewBackward0):
+    pass
+
+
+class CloneBackward0(Node):
+    def backward(self, grad: Tensor) -> tuple:
+        return (grad,)
+
+
 def view(input: Tensor, *shape: Any) -> Tensor:
     """Same data, new shape; raises when the strides make that impossible (use reshape)."""
-    if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)) and hasattr(shape[0], "np"):
-        return _view_dtype(input, shape[0])
+    if len(shape) == 1 and isinstance(shape[0], D.dtype):
+        return make_view(input, input._data.view(shape[0].np))
     data = input._data
-    new_shape = _infer_shape(_shape_arg(shape), data.size)
-    try:
-        out_data = data.view()
-        out_data.shape = new_shape  # assigning shape refuses to copy
-    except AttributeError:
+    out_data, is_view = _reshaped(data, _infer_shape(_shape_arg(shape), data.size))
+    if not is_view:
         raise RuntimeError(
             "view size is not compatible with input tensor's size and stride (at least one "
-            "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
-        ) from None
+            "dimension spans across two contiguous subspaces). Use .reshape(...) instead.")
     out = make_view(input, out_data)
     node = record(out, ViewBackward0, input)
     if node is not None:
@@ -74,32 +103,34 @@ def view(input: Tensor, *shape: Any) -> Tensor:
     return out
 
 
-def _view_dtype(input: Tensor, dtype: Any) -> Tensor:
-    return make_view(input, input._data.view(dtype.np))
-
-
 def reshape(input: Tensor, *shape: Any) -> Tensor:
-    """``view`` when possible, else a copy."""
+    """``view`` when the strides allow it, else a copy (recorded as clone + unsafe view)."""
     data = input._data
-    new_shape = _infer_shape(_shape_arg(shape), data.size)
-    out_data = data.reshape(new_shape)
-    out = make_view(input, out_data) if np.shares_memory(out_data, data) or data.size == 0 \
-        else wrap(out_data)
-    node = record(out, ViewBackward0, input)
+    out_data, is_view = _reshaped(data, _infer_shape(_shape_arg(shape), data.size))
+    if is_view:
+        out = make_view(input, out_data)
+        node = record(out, ViewBackward0, input)
+    else:  # torch records the copy as a clone followed by an unsafe view of it
+        out = wrap(out_data)
+        copied = wrap(out_data.reshape(data.shape))
+        node = None
+        if record(copied, CloneBackward0, input) is not None:
+            node = record(out, UnsafeViewBackward0, copied)
     if node is not None:
         node.shape = data.shape
     return out
 
 
 def view_as(input: Tensor, other: Tensor) -> Tensor:
-    return view(input, other.shape)
+    return view(input, other._data.shape)
 
 
 def reshape_as(input: Tensor, other: Tensor) -> Tensor:
-    return reshape(input, other.shape)
+    return reshape(input, other._data.shape)
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dims ``start_dim..end_dim`` into one (a view when possible)."""
     shape = input._data.shape
     if not shape:
         return reshape(input, 1)
@@ -111,10 +142,15 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return reshape(input, shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
 
 
+def ravel(input: Tensor) -> Tensor:
+    return reshape(contiguous(input), -1)
+
+
 def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
+    """Split dim ``dim`` into ``sizes`` (one of which may be -1)."""
     shape = input._data.shape
     d = wrap_dim(dim, len(shape))
-    sizes = tuple(sizes)
+    sizes = tuple(int(s) for s in sizes)
     if -1 in sizes:
         sizes = _infer_shape(sizes, shape[d])
     elif math.prod(sizes) != shape[d]:
@@ -137,13 +173,16 @@ class SqueezeBackward2(SqueezeBackward0):
 
 
 def squeeze(input: Tensor, dim: Any = None) -> Tensor:
+    """Drop size-1 dims (all of them, or those among ``dim`` that have size 1)."""
     data = input._data
     if dim is None:
-        node_type, axes = SqueezeBackward0, tuple(i for i, s in enumerate(data.shape) if s == 1)
+        node_type = SqueezeBackward0
+        axes = tuple(i for i, s in enumerate(data.shape) if s == 1)
     else:
-        dims = (dim,) if isinstance(dim, int) else tuple(dim)
-        node_type = SqueezeBackward1 if isinstance(dim, int) else SqueezeBackward2
-        axes = tuple(d for d in (wrap_dim(x, data.ndim) for x in dims) if data.ndim and data.shape[d] == 1)
+        single = isinstance(dim, (int, np.integer))
+        node_type = SqueezeBackward1 if single else SqueezeBackward2
+        dims = {wrap_dim(int(d), data.ndim) for d in ((dim,) if single else dim)}
+        axes = tuple(d for d in sorted(dims) if data.ndim and data.shape[d] == 1)
     out = make_view(input, data.squeeze(axes) if axes else data.view())
     node = record(out, node_type, input)
     if node is not None:
@@ -157,6 +196,7 @@ class UnsqueezeBackward0(Node):
 
 
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    """Insert a size-1 dim at ``dim``."""
     data = input._data
     d = wrap_dim(dim, data.ndim + 1)
     out = make_view(input, np.expand_dims(data, d))
@@ -172,6 +212,7 @@ class PermuteBackward0(Node):
 
 
 def permute(input: Tensor, *dims: Any) -> Tensor:
+    """Reorder dims (a view): ``x.permute(2, 0, 1)``."""
     dims = _shape_arg(dims)
     nd = input._data.ndim
     if len(dims) != nd:
@@ -194,6 +235,7 @@ class TransposeBackward0(Node):
 
 
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap two dims (a view)."""
     nd = input._data.ndim
     d0, d1 = wrap_dim(dim0, nd), wrap_dim(dim1, nd)
     out = make_view(input, np.swapaxes(input._data, d0, d1) if nd else input._data.view())
@@ -203,7 +245,7 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     return out
 
 
-swapaxes = transpose
+swapaxes = swapdims = transpose
 
 
 class TBackward0(Node):
@@ -212,6 +254,7 @@ class TBackward0(Node):
 
 
 def t(input: Tensor) -> Tensor:
+    """Transpose of a matrix (0-d and 1-d tensors are returned as views of themselves)."""
     nd = input._data.ndim
     if nd > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {nd}D")
@@ -221,18 +264,19 @@ def t(input: Tensor) -> Tensor:
 
 
 def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
+    """Move dims ``source`` to positions ``destination`` (a permute)."""
     nd = input._data.ndim
-    src = [source] if isinstance(source, int) else list(source)
-    dst = [destination] if isinstance(destination, int) else list(destination)
-    src = [wrap_dim(s, nd) for s in src]
-    dst = [wrap_dim(d, nd) for d in dst]
-    rest = [i for i in range(nd) if i not in src]
-    perm = [None] * nd
+    src = [wrap_dim(s, nd) for s in ([source] if isinstance(source, int) else source)]
+    dst = [wrap_dim(d, nd) for d in ([destination] if isinstance(destination, int)
+                                     else destination)]
+    perm: list = [None] * nd
     for s, d in zip(src, dst):
         perm[d] = s
-    it = iter(rest)
-    perm = [p if p is not None else next(it) for p in perm]
-    return permute(input, *perm)
+    rest = iter(i for i in range(nd) if i not in src)
+    return permute(input, *[p if p is not None else next(rest) for p in perm])
+
+
+moveaxis = movedim
 
 
 class ExpandBackward0(Node):
@@ -240,22 +284,36 @@ class ExpandBackward0(Node):
         return (sum_to(grad, self.shape),)
 
 
-def expand(input: Tensor, *sizes: Any) -> Tensor:
-    sizes = _shape_arg(sizes)
-    data = input._data
+def _expand_target(data: np.ndarray, sizes: tuple) -> tuple:
     lead = len(sizes) - data.ndim
     if lead < 0:
-        raise RuntimeError(f"expand(torch.FloatTensor{{{list(data.shape)}}}, size={list(sizes)}):"
-                           " the number of sizes provided ({len(sizes)}) must be greater or "
-                           f"equal to the number of dimensions in the tensor ({data.ndim})")
-    target = tuple(data.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
-    try:
-        out_data = np.broadcast_to(data, target)
-    except ValueError:
-        raise RuntimeError(f"The expanded size of the tensor must match the existing size at "
-                           f"non-singleton dimension. Target sizes: {list(sizes)}.  Tensor sizes:"
-                           f" {list(data.shape)}") from None
-    out = make_view(input, out_data)
+        raise RuntimeError(f"expand(ember.{D.from_np(data.dtype)._legacy}{{{list(data.shape)}}}, "
+                           f"size={list(sizes)}): the number of sizes provided ({len(sizes)}) "
+                           "must be greater or equal to the number of dimensions in the tensor "
+                           f"({data.ndim})")
+    target = []
+    for i, s in enumerate(sizes):
+        if i < lead:
+            if s < 0:
+                raise RuntimeError(f"The expanded size of the tensor ({s}) isn't allowed in a "
+                                   f"leading, non-existing dimension {i}")
+            target.append(s)
+            continue
+        have = data.shape[i - lead]
+        if s == -1:
+            s = have
+        elif have != 1 and s != have:
+            raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing "
+                               f"size ({have}) at non-singleton dimension {i}.  Target sizes: "
+                               f"{list(sizes)}.  Tensor sizes: {list(data.shape)}")
+        target.append(s)
+    return tuple(target)
+
+
+def expand(input: Tensor, *sizes: Any) -> Tensor:
+    """Broadcast size-1 dims to ``sizes`` without copying (-1 keeps a dim)."""
+    data = input._data
+    out = make_view(input, np.broadcast_to(data, _expand_target(data, _shape_arg(sizes))))
     node = record(out, ExpandBackward0, input)
     if node is not None:
         node.shape = data.shape
@@ -263,7 +321,7 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:
 
 
 def expand_as(input: Tensor, other: Tensor) -> Tensor:
-    return expand(input, other.shape)
+    return expand(input, other._data.shape)
 
 
 def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:
@@ -272,17 +330,18 @@ def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:
 
 class RepeatBackward0(Node):
     def backward(self, grad: Tensor) -> tuple:
-        # Split each dim into (repeats, size) and sum the repeats away.
+        # View each dim as (repeats, size) and sum the repeats away.
         reps, shape = self.repeats, self.shape
-        shape = (1,) * (len(reps) - len(shape)) + tuple(shape)
-        inter = []
-        for r, s in zip(reps, shape):
-            inter += [r, s]
-        g = grad.reshape(inter).sum(tuple(range(0, 2 * len(reps), 2)))
-        return (g.reshape(self.shape),)
+        padded = (1,) * (len(reps) - len(shape)) + tuple(shape)
+        split = []
+        for r, s in zip(reps, padded):
+            split += [r, s]
+        g = grad.reshape(split).sum(tuple(range(0, 2 * len(reps), 2)))
+        return (g.reshape(shape),)
 
 
 def repeat(input: Tensor, *repeats: Any) -> Tensor:
+    """Tile the tensor ``repeats[i]`` times along each dim (a copy)."""
     reps = _shape_arg(repeats)
     if len(reps) < input._data.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
@@ -296,8 +355,7 @@ def repeat(input: Tensor, *repeats: Any) -> Tensor:
 
 def tile(input: Tensor, dims: Sequence[int]) -> Tensor:
     dims = tuple(dims)
-    dims = (1,) * (input._data.ndim - len(dims)) + dims
-    return repeat(input, dims)
+    return repeat(input, (1,) * (input._data.ndim - len(dims)) + dims)
 
 
 class CatBackward0(Node):
@@ -309,37 +367,42 @@ class CatBackward0(Node):
         return tuple(out)
 
 
-def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Any = None) -> Tensor:
-    """Join tensors along an existing dimension (1-D empty tensors are skipped, as in torch)."""
+def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None) -> Tensor:
+    """Join tensors along an existing dim (1-d empty tensors are skipped, as in torch)."""
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("ember.cat(): expected a non-empty list of Tensors")
+    for i, x in enumerate(tensors):
+        if x._data.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be "
+                               "concatenated")
     kept = [x for x in tensors if not (x._data.ndim == 1 and x._data.size == 0)] or tensors[:1]
-    from .._dtype import result_type
-    dt = result_type(*kept).np
     d = wrap_dim(dim, kept[0]._data.ndim)
-    try:
-        res = wrap(np.concatenate([x._data for x in kept], axis=d, dtype=dt))
-    except ValueError:
-        raise RuntimeError(_cat_error(kept, d)) from None
+    _check_cat(kept, d)
+    dt = D.result_type(*kept).np if len(kept) > 1 else kept[0]._data.dtype
+    res = wrap(np.concatenate([x._data for x in kept], axis=d, dtype=dt))
     node = record(res, CatBackward0, *tensors)
     if node is not None:
+        kept_ids = {id(x) for x in kept}
         node.dim = d
-        node.sizes = [x._data.shape[d] if x in kept else 0 for x in tensors]
+        node.sizes = [x._data.shape[d] if id(x) in kept_ids else None for x in tensors]
+    if out is not None:
+        from .arithmetic import _write_out
+        return _write_out(res, out, "cat")
     return res
 
 
-def _cat_error(ts: list, d: int) -> str:
+def _check_cat(ts: list, d: int) -> None:
     first = ts[0]._data.shape
     for i, x in enumerate(ts[1:], 1):
         if x._data.ndim != len(first):
-            return (f"Tensors must have same number of dimensions: got {len(first)} and "
-                    f"{x._data.ndim}")
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {len(first)} "
+                               f"and {x._data.ndim}")
         for j, (a, b) in enumerate(zip(first, x._data.shape)):
             if j != d and a != b:
-                return (f"Sizes of tensors must match except in dimension {d}. Expected size "
-                        f"{a} but got size {b} for tensor number {i} in the list.")
-    return "torch.cat(): invalid arguments"
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. "
+                                   f"Expected size {a} but got size {b} for tensor number {i} "
+                                   "in the list.")
 
 
 concat = concatenate = cat
@@ -350,7 +413,8 @@ class StackBackward0(Node):
         return tuple(grad.select(self.dim, i) for i in range(self.n))
 
 
-def stack(tensors: Sequence[Tensor], dim: int = 0, *, out: Any = None) -> Tensor:
+def stack(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None) -> Tensor:
+    """Join same-shaped tensors along a new dim."""
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
@@ -359,13 +423,15 @@ def stack(tensors: Sequence[Tensor], dim: int = 0, *, out: Any = None) -> Tensor
         if x._data.shape != shape:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got "
                                f"{list(shape)} at entry 0 and {list(x._data.shape)} at entry {i}")
-    from .._dtype import result_type
     d = wrap_dim(dim, len(shape) + 1)
-    res = wrap(np.stack([x._data for x in tensors], axis=d).astype(
-        result_type(*tensors).np, copy=False))
+    dt = D.result_type(*tensors).np if len(tensors) > 1 else tensors[0]._data.dtype
+    res = wrap(np.stack([x._data for x in tensors], axis=d, dtype=dt))
     node = record(res, StackBackward0, *tensors)
     if node is not None:
         node.dim, node.n = d, len(tensors)
+    if out is not None:
+        from .arithmetic import _write_out
+        return _write_out(res, out, "stack")
     return res
 
 
@@ -389,16 +455,9 @@ class SplitWithSizesBackward0(SplitBackward0):
     pass
 
 
-class UnbindBackward0(Node):
-    def backward(self, *grads: Any) -> tuple:
-        from .creation import zeros
-        parts = [g if g is not None else zeros(self.shape, dtype=self.dtype) for g in grads]
-        return (stack(parts, self.dim),)
-
-
 def _views_along(input: Tensor, d: int, bounds: list) -> list:
     data = input._data
-    index = [slice(None)] * data.ndim
+    index: list = [slice(None)] * data.ndim
     outs = []
     for lo, hi in bounds:
         index[d] = slice(lo, hi)
@@ -407,16 +466,19 @@ def _views_along(input: Tensor, d: int, bounds: list) -> list:
 
 
 def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
+    """Views of consecutive pieces along ``dim``: equal ``int`` sizes or a list of sizes."""
     data = tensor._data
     d = wrap_dim(dim, data.ndim)
     n = data.shape[d]
-    if isinstance(split_size_or_sections, int):
-        step = split_size_or_sections
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        step = int(split_size_or_sections)
+        if step == 0 and n:
+            raise RuntimeError("split_size can only be 0 if dimension size is 0, but got "
+                               f"dimension size of {n}")
         bounds = [(i, min(i + step, n)) for i in range(0, n, step)] if step else [(0, 0)]
-        bounds = bounds or [(0, 0)]
         node_type = SplitBackward0
     else:
-        sizes = list(split_size_or_sections)
+        sizes = [int(s) for s in split_size_or_sections]
         if sum(sizes) != n:
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} "
                                f"(input tensor's size at dimension {d}), but got "
@@ -424,7 +486,7 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
         edges = np.cumsum([0] + sizes).tolist()
         bounds = list(zip(edges[:-1], edges[1:]))
         node_type = SplitWithSizesBackward0
-    outs = _views_along(tensor, d, bounds)
+    outs = _views_along(tensor, d, bounds or [(0, 0)])
     node = record_multi(outs, node_type, tensor)
     if node is not None:
         node.dim, node.dtype = d, tensor.dtype
@@ -433,16 +495,28 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
 
 
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
+    """At most ``chunks`` equal views along ``dim`` (the last may be smaller)."""
     if chunks <= 0:
-        raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     n = input._data.shape[wrap_dim(dim, input._data.ndim)]
     return split(input, max(-(-n // chunks), 1), dim)
 
 
+class UnbindBackward0(Node):
+    def backward(self, *grads: Any) -> tuple:
+        from .creation import zeros
+        parts = [g if g is not None else zeros(self.shape, dtype=self.dtype) for g in grads]
+        return (stack(parts, self.dim),)
+
+
 def unbind(input: Tensor, dim: int = 0) -> tuple:
+    """The slices along ``dim``, as views."""
     data = input._data
+    if data.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     d = wrap_dim(dim, data.ndim)
-    outs = [make_view(input, data[(slice(None),) * d + (i,)]) for i in range(data.shape[d])]
+    index = (slice(None),) * d
+    outs = [make_view(input, data[index + (i,)]) for i in range(data.shape[d])]
     node = record_multi(outs, UnbindBackward0, input) if outs else None
     if node is not None:
         node.dim, node.dtype, node.shape = d, input.dtype, outs[0]._data.shape
@@ -455,9 +529,12 @@ class FlipBackward0(Node):
 
 
 def flip(input: Tensor, *dims: Any) -> Tensor:
+    """Reverse the order of elements along ``dims`` (a copy, as in torch)."""
     dims = _shape_arg(dims)
     nd = input._data.ndim
     dims = tuple(wrap_dim(d, nd) for d in dims)
+    if len(set(dims)) != len(dims):
+        raise RuntimeError(f"dim {dims[0]} appears multiple times in the list of dims")
     res = wrap(np.flip(input._data, dims).copy() if nd else input._data.copy())
     node = record(res, FlipBackward0, input)
     if node is not None:
@@ -466,6 +543,7 @@ def flip(input: Tensor, *dims: Any) -> Tensor:
 
 
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """The view ``input[..., start:start + length, ...]`` along ``dim``."""
     d = wrap_dim(dim, input._data.ndim)
     n = input._data.shape[d]
     start = int(start)
@@ -473,24 +551,19 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
         start += n
     if start < 0 or start + length > n:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
-    index = (slice(None),) * d + (slice(start, start + length),)
-    return input[index]
-
-
-class CloneBackward0(Node):
-    def backward(self, grad: Tensor) -> tuple:
-        return (grad,)
+    from .indexing import slice_dim
+    return slice_dim(input, d, start, start + length, 1)
 
 
 def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
+    """A copy with its own memory; gradients flow back unchanged."""
     res = wrap(input._data.copy())
     record(res, CloneBackward0, input)
     return res
 
 
 def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:
+    """``input`` itself when C-contiguous, else a contiguous copy."""
     if input._data.flags.c_contiguous:
         return input
-    res = wrap(np.ascontiguousarray(input._data))
-    record(res, CloneBackward0, input)
-    return res
+    return clone(input)

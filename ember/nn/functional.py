@@ -1,0 +1,120 @@
+"""``ember.nn.functional``: the math behind the layers, as plain functions.
+
+Modules hold parameters and settings and call these functions in ``forward``; the functions
+can also be used directly (``F.relu(x)``, ``F.cross_entropy(logits, y)``).
+
+>>> import ember
+>>> import ember.nn.functional as F
+>>> F.relu(ember.tensor([-1.0, 2.0]))
+tensor([0., 2.])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._tensor import Tensor, tensor_from_array
+from ..ops import nn_ops as _nn
+from ..ops.linalg import addmm, einsum, linear_forward
+from ._functional_activation import *  # noqa: F403
+from ._functional_activation import __all__ as _activation_all
+from ._functional_loss import *  # noqa: F403
+from ._functional_loss import __all__ as _loss_all
+
+__all__ = ["linear", "bilinear", "dropout", "one_hot", "normalize",
+           *_activation_all, *_loss_all]
+
+
+def _type_name(t: Tensor) -> str:
+    return t.dtype._legacy[:-len("Tensor")]
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``input @ weight.T + bias`` over the last dimension of ``input``.
+
+    A 2-D input is one ``addmm`` (``grad_fn=<AddmmBackward0>``); other ranks are flattened to
+    2-D around it and viewed back, as torch records them.
+    """
+    nd = input._data.ndim
+    if nd == 0 or weight._data.ndim == 0:
+        raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are "
+                           f"{nd}D and {weight._data.ndim}D")
+    if bias is not None and input._data.dtype != weight._data.dtype:
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
+                           f"{_type_name(input)} and {_type_name(weight)}")
+    if nd == 2 or bias is None:
+        return linear_forward(input, weight, bias)
+    lead = input._data.shape[:-1]
+    flat = input.reshape(-1, input._data.shape[-1])
+    out = addmm(bias, flat, weight.t())
+    return out.view(*lead, out._data.shape[-1])
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor,
+             bias: Tensor | None = None) -> Tensor:
+    """``y[..., o] = sum_ij x1[..., i] W[o, i, j] x2[..., j] + b[o]``."""
+    _check_bilinear(input1, input2, weight, bias)
+    lead = input1._data.shape[:-1]
+    x1 = input1.reshape(-1, input1._data.shape[-1])
+    x2 = input2.reshape(-1, input2._data.shape[-1])
+    out = einsum("ni,oij,nj->no", x1, weight, x2)
+    if bias is not None:
+        out = out + bias
+    return out if len(lead) == 1 else out.reshape(*lead, weight._data.shape[0])
+
+
+def _check_bilinear(input1: Tensor, input2: Tensor, weight: Tensor,
+                    bias: Tensor | None) -> None:
+    s1, s2, sw = input1._data.shape, input2._data.shape, weight._data.shape
+    if len(s1) != len(s2):
+        raise RuntimeError(f"bilinear(): input dimensions do not match: got {len(s1)} and "
+                           f"{len(s2)}")
+    for dim, (a, b) in enumerate(zip(s1[:-1], s2[:-1])):
+        if a != b:
+            raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {dim}: "
+                               f"got {a} and {b}")
+    if s1[-1] != sw[1]:
+        raise RuntimeError(f"bilinear(): input1 size does not match weight size: got {s1[-1]} "
+                           f"but expected {sw[1]}")
+    if s2[-1] != sw[2]:
+        raise RuntimeError(f"bilinear(): input2 size does not match weight size: got {s2[-1]} "
+                           f"but expected {sw[2]}")
+    if bias is not None and bias._data.shape[-1] != sw[0]:
+        raise RuntimeError(f"bilinear(): bias size does not match weight size: got "
+                           f"{bias._data.shape[-1]} but expected {sw[0]}")
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True,
+            inplace: bool = False) -> Tensor:
+    """During training, zero elements with probability ``p`` and scale the rest by 1/(1-p)."""
+    if inplace:
+        return _nn.dropout_(input, p, training)
+    return _nn.dropout(input, p, training)
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """Integer class indices to one-hot rows (int64), adding a last dimension.
+
+    >>> import ember
+    >>> one_hot(ember.tensor([0, 2]), 3)
+    tensor([[1, 0, 0],
+            [0, 0, 1]])
+    """
+    data = tensor._data
+    if data.dtype != np.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if data.size and data.min() < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    if num_classes == -1:
+        num_classes = int(data.max()) + 1 if data.size else 0
+    elif data.size and data.max() >= num_classes:
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    out = (data[..., None] == np.arange(num_classes)).astype(np.int64)
+    return tensor_from_array(out)
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """Divide by the ``p``-norm along ``dim`` (at least ``eps``)."""
+    norm = input.norm(p, dim, keepdim=True).clamp(min=eps)
+    return input / norm.expand_as(input)
+

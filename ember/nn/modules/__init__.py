@@ -1,0 +1,16 @@
+"""The layer classes of ``ember.nn``, one module per family."""
+
+from .activation import *  # noqa: F403
+from .container import *  # noqa: F403
+from .dropout import *  # noqa: F403
+from .flatten import *  # noqa: F403
+from .linear import *  # noqa: F403
+from .loss import *  # noqa: F403
+from .module import Module
+
+__all__ = ["Module"]
+from . import activation, container, dropout, flatten, linear, loss  # noqa: E402
+
+for _family in (activation, container, dropout, flatten, linear, loss):
+    __all__ += _family.__all__
+del _family

@@ -1,0 +1,304 @@
+"""Classification losses: ``nll_loss`` on log-probabilities and a fused ``cross_entropy``.
+
+Both work on a canonical ``(N, C, S)`` view of the input: batch, classes, and every spatial
+position flattened (``S == 1`` for a plain ``(N, C)`` batch; a single ``(C,)`` sample is
+``N == 1``). Targets are class indices (with optional class weights and ``ignore_index``) or,
+for ``cross_entropy``, class probabilities of the input's shape.
+
+Every target class loss is ``-sum_c a[n, c] * log p[n, c]`` for a coefficient array ``a``
+(one-hot, weighted, smoothed or the given probabilities). Its gradient with respect to the
+logits is ``p * sum_c a - a`` per sample: the fused backward of cross-entropy.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..autograd.graph import Node
+from ..autograd.grad_mode import state
+from ._core import Tensor, record, wrap
+
+__all__: list[str] = []
+
+
+class _Canonical:
+    """Shapes of the ``(N, C, S)`` view of a loss input, and how to undo it."""
+
+    def __init__(self, shape: tuple) -> None:
+        self.shape = shape
+        if len(shape) == 1:
+            self.n, self.c, self.s = 1, shape[0], 1
+        else:
+            self.n, self.c = shape[0], shape[1]
+            self.s = math.prod(shape[2:])
+
+    @property
+    def view(self) -> tuple:
+        return (self.n, self.c, self.s)
+
+    @property
+    def per_sample(self) -> tuple:
+        """The shape of the ``reduction='none'`` output."""
+        return () if len(self.shape) == 1 else (self.shape[0], *self.shape[2:])
+
+
+def _check_class_target(input: Tensor, target: Tensor) -> None:
+    """torch's checks, in torch's order: batch size, target rank, dtype."""
+    ishape, tshape = input._data.shape, target._data.shape
+    if len(ishape) < 1:
+        raise ValueError("Expected 1 or more dimensions (got 0)")
+    if len(ishape) != 1 and (len(tshape) == 0 or ishape[0] != tshape[0]):
+        raise ValueError(f"Expected input batch_size ({ishape[0]}) to match target batch_size "
+                         f"({tshape[0] if tshape else 0}).")
+    if len(ishape) <= 2 and len(tshape) > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if len(ishape) == 1 and len(tshape) != 0:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    expected = (ishape[0], *ishape[2:])
+    if len(ishape) > 2 and tshape != expected:
+        if len(ishape) != 4:
+            raise RuntimeError(f"Expected target size {list(expected)}, got {list(tshape)}")
+        if len(tshape) != 3:
+            raise RuntimeError("only batches of spatial targets supported (3D tensors) but got "
+                               f"targets of dimension: {len(tshape)}")
+        raise RuntimeError(f"size mismatch (got input: {list(ishape)} , target: {list(tshape)}")
+    if target._data.dtype not in (np.int64, np.uint8):
+        name = target.dtype._legacy[:-len("Tensor")]
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {name}")
+
+
+class _ClassTargets:
+    """Class-index targets in ``(N, S)`` layout with per-position weights (0 where ignored)."""
+
+    def __init__(self, input: Tensor, target: Tensor, weight: Tensor | None,
+                 ignore_index: int) -> None:
+        _check_class_target(input, target)
+        canon = _Canonical(input._data.shape)
+        idx = np.asarray(target._data).astype(np.int64, copy=False).reshape(canon.n, canon.s)
+        valid = idx != ignore_index
+        bad = valid & ((idx < 0) | (idx >= canon.c))
+        if bad.any():
+            raise IndexError(f"Target {idx[bad][0]} is out of bounds.")
+        self.canon, self.valid = canon, valid
+        self.index = np.where(valid, idx, 0)
+        dtype = input._data.dtype
+        self.class_weight = None if weight is None else weight._data.astype(dtype, copy=False)
+        picked = (np.ones(idx.shape, dtype) if weight is None
+                  else self.class_weight[self.index])
+        self.weight = np.where(valid, picked, dtype.type(0))  # (N, S)
+
+    def total_weight(self) -> np.ndarray:
+        """The ``reduction='mean'`` denominator: the summed weight of non-ignored targets."""
+        return self.weight.sum()
+
+    def scatter(self, values: np.ndarray) -> np.ndarray:
+        """An ``(N, C, S)`` array holding ``values[n, s]`` at each target class, 0 elsewhere."""
+        out = np.zeros(self.canon.view, dtype=values.dtype)
+        np.put_along_axis(out, self.index[:, None, :], values[:, None, :], axis=1)
+        return out
+
+
+def _reduce(per_sample: np.ndarray, reduction: str, denominator: Any,
+            out_shape: tuple) -> Any:
+    if reduction == "none":
+        return per_sample.reshape(out_shape)
+    total = per_sample.sum()
+    if reduction == "sum":
+        return np.asarray(total)
+    with np.errstate(invalid="ignore", divide="ignore"):  # all targets ignored: nan, as torch
+        return np.asarray(total / total.dtype.type(denominator))
+
+
+def _inverse(denominator: Any) -> float:
+    # With every target ignored the mean is nan but torch's gradient is zero, not nan.
+    return 1.0 / float(denominator) if denominator else 0.0
+
+
+def _grad_per_sample(grad: Tensor, canon: _Canonical, reduction: str, scale: float) -> Tensor:
+    """The incoming gradient laid out to broadcast against ``(N, C, S)`` arrays."""
+    if reduction == "none":
+        return grad.reshape(canon.n, 1, canon.s)
+    return grad * scale if scale != 1 else grad
+
+
+# -- nll_loss ------------------------------------------------------------------------------
+class _NllBackward(Node):
+    def backward(self, grad: Tensor) -> tuple:
+        g = _grad_per_sample(grad, self.canon, self.reduction, self.scale)
+        return ((self.coef * g).reshape(self.canon.shape),)
+
+    def _release_extra(self) -> None:
+        self.coef = None
+
+
+# torch's grad_fn for nll_loss depends on the input's rank and the reduction: a plain 2-D
+# batch gives NllLossBackward0, images NllLoss2DBackward0, and other ranks with
+# reduction='none' end in a view.
+_NODE_NAMES = ("NllLossBackward0", "NllLoss2DBackward0", "ViewBackward0")
+_NLL = {name: type(name, (_NllBackward,), {"__module__": __name__}) for name in _NODE_NAMES}
+
+
+def _node_type(family: dict, ndim: int, reduction: str) -> type:
+    if ndim <= 2:
+        return family["NllLossBackward0"]
+    if ndim != 4 and reduction == "none":
+        return family["ViewBackward0"]
+    return family["NllLoss2DBackward0"]
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
+             ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+    """``-w[t] * input[n, t]`` per sample, for log-probabilities ``input``."""
+    _no_weight_grad(weight)
+    targets = _ClassTargets(input, target, weight, ignore_index)
+    canon = targets.canon
+    x3 = input._data.reshape(canon.view)
+    picked = np.take_along_axis(x3, targets.index[:, None, :], axis=1)[:, 0, :]
+    per_sample = -picked * targets.weight
+    denominator = targets.total_weight()
+    res = wrap(_reduce(per_sample, reduction, denominator, canon.per_sample))
+    node = record(res, _node_type(_NLL, input._data.ndim, reduction), input)
+    if node is not None:
+        node.canon, node.reduction = canon, reduction
+        node.scale = _inverse(denominator) if reduction == "mean" else 1.0
+        node.coef = wrap(targets.scatter(-targets.weight))
+    return res
+
+
+def _no_weight_grad(weight: Tensor | None) -> None:
+    if weight is not None and state.enabled and weight._requires_grad:
+        raise RuntimeError("The function 'nll_loss_forward' is not differentiable with respect "
+                           "to argument 'weight'. This input cannot have requires_grad True.")
+
+
+# -- cross_entropy ---------------------------------------------------------------------------
+class _CrossEntropyBackward(Node):
+    """``(softmax(x) * A - a) * grad`` for logits; ``-(1 - eps) w log_softmax(x)`` for targets."""
+
+    def backward(self, grad: Tensor) -> tuple:
+        from .activation import log_softmax
+        x, target = self.saved()
+        canon = self.canon
+        # Under create_graph the log-probabilities are recomputed so they carry history.
+        logp = log_softmax(x.reshape(canon.view), 1) if state.enabled else self.logp
+        a = self.coef if target is None else self._prob_coef(target)
+        total = self.coef_sum if target is None else a.sum(1, keepdim=True)
+        g = _grad_per_sample(grad, canon, self.reduction, self.scale)
+        gx = ((logp.exp() * total - a) * g).reshape(canon.shape) if self.needs[0] else None
+        gt = None
+        if target is not None and self.needs[1]:
+            w = (1.0 - self.smoothing) if self.class_weight is None else \
+                self.class_weight * (1.0 - self.smoothing)
+            gt = (-(logp * w) * g).reshape(canon.shape)
+        return gx, gt
+
+    def _prob_coef(self, target: Tensor) -> Tensor:
+        y = target.reshape(self.canon.view)
+        if self.smoothing:
+            y = y * (1.0 - self.smoothing) + self.smoothing / self.canon.c
+        return y if self.class_weight is None else y * self.class_weight
+
+    def _release_extra(self) -> None:
+        self.logp = self.coef = self.coef_sum = None
+
+
+# Fused nodes take the name of the op torch leaves at the top of its own chain for the same
+# call, so that printed grad_fn values agree (see ``_ce_node_type``).
+_FUSED = {name: type(name, (_CrossEntropyBackward,), {"__module__": __name__})
+          for name in (*_NODE_NAMES, "AddBackward0", "NegBackward0", "DivBackward1")}
+
+
+def _ce_node_type(ndim: int, reduction: str, probs: bool, smoothing: float) -> type:
+    if probs:
+        return _FUSED["DivBackward1" if reduction == "mean" else "NegBackward0"]
+    if smoothing:
+        return _FUSED["AddBackward0"]
+    return _node_type(_FUSED, ndim, reduction)
+
+
+def _log_softmax3(x3: np.ndarray) -> np.ndarray:
+    shifted = x3 - x3.max(axis=1, keepdims=True)
+    shifted -= np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return shifted
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                  ignore_index: int = -100, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross-entropy of logits ``input`` (class dim 1, or 0 for a single sample).
+
+    ``target`` holds class indices, or class probabilities shaped like ``input``.
+    """
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    _no_weight_grad(weight)
+    probs = input._data.shape == target._data.shape
+    if probs and target._data.dtype.kind != "f":
+        name = target.dtype._legacy[:-len("Tensor")]
+        raise RuntimeError("Expected floating point type for target with class probabilities, "
+                           f"got {name}")
+    if probs and ignore_index >= 0:
+        raise RuntimeError("ignore_index is not supported for floating point target")
+    if input._data.dtype.kind != "f":
+        raise RuntimeError('"log_softmax_lastdim_kernel_impl" not implemented for '
+                           f"'{input.dtype._legacy[:-len('Tensor')]}'")
+    canon = _Canonical(input._data.shape)
+    _check_weight(weight, canon.c)
+    logp = _log_softmax3(input._data.reshape(canon.view))
+    if probs:
+        coef, coef_sum, class_weight = _prob_setup(target, weight, canon, label_smoothing,
+                                                   input._data.dtype)
+        denominator = canon.n * canon.s
+    else:
+        targets = _ClassTargets(input, target, weight, ignore_index)
+        coef, coef_sum = _class_coef(targets, label_smoothing, input._data.dtype)
+        denominator, class_weight = targets.total_weight(), None
+    per_sample = -(coef * logp).sum(axis=1)
+    res = wrap(_reduce(per_sample, reduction, denominator, canon.per_sample))
+    node_type = _ce_node_type(input._data.ndim, reduction, probs, label_smoothing)
+    # Class indices are not differentiable: like torch, the node then has one edge.
+    node = record(res, node_type, *((input, target) if probs else (input,)))
+    if node is not None:
+        node.canon, node.reduction = canon, reduction
+        node.scale = _inverse(denominator) if reduction == "mean" else 1.0
+        node.smoothing, node.class_weight = label_smoothing, class_weight
+        node.needs = (input._requires_grad, probs and target._requires_grad)
+        node.logp = wrap(logp)
+        node.coef = None if probs else wrap(coef)
+        node.coef_sum = None if probs else wrap(coef_sum)
+        node.save(input, target if probs else None)
+    return res
+
+
+def _check_weight(weight: Tensor | None, classes: int) -> None:
+    if weight is not None and (weight._data.ndim != 1 or weight._data.shape[0] != classes):
+        raise RuntimeError(f"weight tensor should be defined either for all {classes} classes "
+                           f"or no classes but got weight tensor of shape: "
+                           f"{list(weight._data.shape)}")
+
+
+def _class_coef(targets: _ClassTargets, smoothing: float, dtype: np.dtype) -> tuple:
+    """``a`` (N, C, S) and its class sum (N, 1, S) for class-index targets."""
+    w_t = targets.weight
+    coef = targets.scatter(w_t * dtype.type(1.0 - smoothing) if smoothing else w_t)
+    if smoothing:
+        cw = (np.ones(targets.canon.c, dtype) if targets.class_weight is None
+              else targets.class_weight)
+        spread = cw[None, :, None] * dtype.type(smoothing / targets.canon.c)
+        coef += spread * targets.valid[:, None, :]
+    return coef, coef.sum(axis=1, keepdims=True)
+
+
+def _prob_setup(target: Tensor, weight: Tensor | None, canon: _Canonical, smoothing: float,
+                dtype: np.dtype) -> tuple:
+    y = target._data.astype(dtype, copy=False).reshape(canon.view)
+    if smoothing:
+        y = y * dtype.type(1.0 - smoothing) + dtype.type(smoothing / canon.c)
+    class_weight = None
+    if weight is not None:
+        class_weight = wrap(weight._data.astype(dtype, copy=False).reshape(1, canon.c, 1))
+        y = y * class_weight._data
+    return y, y.sum(axis=1, keepdims=True), class_weight

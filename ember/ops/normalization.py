@@ -1,0 +1,229 @@
+"""Normalization: batch_norm, layer_norm, group_norm (forward and backward side by side).
+
+All three normalize ``x`` over some axes to ``xhat = (x - mean) * invstd`` and then apply a
+per-feature affine map. They share one backward: with ``gxhat = g * weight`` and M values per
+statistic, ``gx = invstd * (gxhat - mean(gxhat) - xhat * mean(gxhat * xhat))``; in eval mode
+batch norm's statistics are constants and ``gx = gxhat * invstd``.
+
+Statistics are computed in the input's precision (float32 stays float32). Gradients are
+computed with NumPy on the incoming gradient's array, so double backward through these ops is
+not supported.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..autograd.graph import Node
+from ._core import Tensor, record, wrap
+
+__all__ = ["batch_norm", "layer_norm", "group_norm"]
+
+
+def _normalize(x: np.ndarray, axes: tuple, eps: float) -> tuple:
+    """(xhat, mean, invstd, biased var) over ``axes`` (statistics keep their dims)."""
+    mean = x.mean(axis=axes, keepdims=True)
+    xc = x - mean
+    var = np.mean(np.square(xc), axis=axes, keepdims=True)
+    invstd = 1.0 / np.sqrt(var + x.dtype.type(eps))
+    xc *= invstd
+    return xc, mean, invstd, var
+
+
+def _affine(xhat: np.ndarray, weight: Tensor | None, bias: Tensor | None,
+            shape: tuple) -> np.ndarray:
+    """``xhat * weight + bias`` with the parameters broadcast as ``shape``."""
+    if weight is None and bias is None:
+        return xhat.copy()
+    y = xhat * weight._data.reshape(shape) if weight is not None else xhat.copy()
+    if bias is not None:
+        y += bias._data.reshape(shape)
+    return y
+
+
+def _input_grad(gxhat: np.ndarray, xhat: np.ndarray, invstd: np.ndarray,
+                axes: tuple) -> np.ndarray:
+    """The shared training-mode formula (statistics depend on the input)."""
+    mean_g = gxhat.mean(axis=axes, keepdims=True)
+    mean_gx = np.mean(gxhat * xhat, axis=axes, keepdims=True)
+    out = gxhat - mean_g
+    out -= xhat * mean_gx
+    out *= invstd
+    return out
+
+
+class _NormBackward(Node):
+    """Gradients for (input, weight, bias); subclasses define the axes and the layout."""
+
+    def backward(self, grad: Tensor) -> tuple:
+        self.saved()  # refuses inputs changed in place since the forward
+        xhat = self.xhat
+        g = grad._data
+        needs = self.needs
+        gw = gb = None
+        if needs[1]:
+            gw = wrap(np.sum(g * xhat, axis=self.param_axes).reshape(self.param_shape))
+        if needs[2]:
+            gb = wrap(np.sum(g, axis=self.param_axes).reshape(self.param_shape))
+        gx = wrap(self._input_grad(g)) if needs[0] else None
+        return gx, gw, gb
+
+    def _gxhat(self, g: np.ndarray) -> np.ndarray:
+        return g * self.weight.reshape(self.bshape) if self.weight is not None else g
+
+    def _input_grad(self, g: np.ndarray) -> np.ndarray:
+        return _input_grad(self._gxhat(g), self.xhat, self.invstd, self.stat_axes)
+
+    def _release_extra(self) -> None:
+        self.xhat = self.invstd = self.weight = None
+
+
+def _record(node_type: type, res: Tensor, input: Tensor, weight: Tensor | None,
+            bias: Tensor | None, **attrs: Any) -> None:
+    node = record(res, node_type, input, weight, bias)
+    if node is None:
+        return
+    node.needs = tuple(t is not None and t._requires_grad for t in (input, weight, bias))
+    node.save(input, weight, bias)
+    node.weight = weight._data if weight is not None else None
+    for k, v in attrs.items():
+        setattr(node, k, v)
+
+
+# -- batch norm ------------------------------------------------------------------------------
+class NativeBatchNormBackward0(_NormBackward):
+    def _input_grad(self, g: np.ndarray) -> np.ndarray:
+        if self.training:
+            return super()._input_grad(g)
+        return self._gxhat(g) * self.invstd
+
+
+def _check_batch_norm(x: np.ndarray, training: bool, tensors: dict) -> None:
+    if training:
+        per_channel = x.size // x.shape[1]
+        if per_channel <= 1:
+            sizes = ", ".join(str(s) for s in x.shape)
+            raise ValueError("Expected more than 1 value per channel when training, got input "
+                             f"size ember.Size([{sizes}])")
+    for name, t in tensors.items():
+        if t is not None and t._data.size != x.shape[1]:
+            raise RuntimeError(f"{name} should contain {x.shape[1]} elements not {t._data.size}")
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Batch normalization over every axis but the channel axis (1).
+
+    In training the batch statistics normalize and, when given, the running statistics are
+    updated in place: ``running = (1 - momentum) * running + momentum * batch`` (unbiased
+    variance). Otherwise the running statistics normalize.
+    """
+    x = input._data
+    if not training and (running_mean is None or running_var is None):
+        raise RuntimeError("running_mean must be defined in evaluation mode")
+    _check_batch_norm(x, training, {"weight": weight, "bias": bias,
+                                    "running_mean": running_mean, "running_var": running_var})
+    axes = (0,) + tuple(range(2, x.ndim))
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    if training:
+        xhat, mean, invstd, var = _normalize(x, axes, eps)
+        _update_running(running_mean, running_var, mean, var, x.size // x.shape[1], momentum)
+    else:
+        mean = running_mean._data.reshape(shape).astype(x.dtype, copy=False)
+        var = running_var._data.reshape(shape).astype(x.dtype, copy=False)
+        invstd = 1.0 / np.sqrt(var + x.dtype.type(eps))
+        xhat = (x - mean) * invstd
+    res = wrap(_affine(xhat, weight, bias, shape))
+    _record(NativeBatchNormBackward0, res, input, weight, bias, xhat=xhat, invstd=invstd,
+            training=training, stat_axes=axes, param_axes=axes, param_shape=(x.shape[1],),
+            bshape=shape)
+    return res
+
+
+def _update_running(running_mean: Tensor | None, running_var: Tensor | None,
+                    mean: np.ndarray, var: np.ndarray, count: int, momentum: float) -> None:
+    # In place, like torch: modules hold these buffers and state_dict shares them.
+    if running_mean is not None:
+        rm = running_mean._data
+        rm *= 1 - momentum
+        rm += (momentum * mean.reshape(-1)).astype(rm.dtype, copy=False)
+    if running_var is not None:
+        rv = running_var._data
+        unbiased = var.reshape(-1) * (count / max(count - 1, 1))
+        rv *= 1 - momentum
+        rv += (momentum * unbiased).astype(rv.dtype, copy=False)
+
+
+# -- layer norm ------------------------------------------------------------------------------
+class NativeLayerNormBackward0(_NormBackward):
+    pass
+
+
+def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int,
+               weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """Normalize over the trailing ``normalized_shape`` axes, then scale and shift.
+
+    >>> layer_norm(ember.tensor([[1., 2., 3.]]), (3,))
+    tensor([[-1.2247,  0.0000,  1.2247]])
+    """
+    x = input._data
+    norm = (int(normalized_shape),) if isinstance(normalized_shape, (int, np.integer)) \
+        else tuple(int(s) for s in normalized_shape)
+    k = len(norm)
+    if x.shape[x.ndim - k:] != norm or k > x.ndim:
+        raise RuntimeError(f"Given normalized_shape={list(norm)}, expected input with shape "
+                           f"[*, {', '.join(map(str, norm))}], but got input of size"
+                           f"{list(x.shape)}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t._data.shape != norm:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but "
+                               f"got {name} of shape {list(t._data.shape)} and "
+                               f"normalized_shape = {list(norm)}")
+    axes = tuple(range(x.ndim - k, x.ndim))
+    xhat, _, invstd, _ = _normalize(x, axes, eps)
+    res = wrap(_affine(xhat, weight, bias, norm))
+    _record(NativeLayerNormBackward0, res, input, weight, bias, xhat=xhat, invstd=invstd,
+            stat_axes=axes, param_axes=tuple(range(x.ndim - k)), param_shape=norm,
+            bshape=norm)
+    return res
+
+
+# -- group norm ------------------------------------------------------------------------------
+class NativeGroupNormBackward0(_NormBackward):
+    """Statistics over (channels of a group, spatial); parameters per channel."""
+
+    def backward(self, grad: Tensor) -> tuple:
+        self.saved()
+        g = grad._data
+        xhat = self.xhat.reshape(g.shape)
+        gw = gb = gx = None
+        if self.needs[1]:
+            gw = wrap(np.sum(g * xhat, axis=self.param_axes))
+        if self.needs[2]:
+            gb = wrap(np.sum(g, axis=self.param_axes))
+        if self.needs[0]:
+            gxhat = self._gxhat(g).reshape(self.xhat.shape)
+            gx = wrap(_input_grad(gxhat, self.xhat, self.invstd, (2,)).reshape(g.shape))
+        return gx, gw, gb
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalize each group of ``C / num_groups`` channels of each sample, then scale, shift."""
+    x = input._data
+    n, c = x.shape[0], x.shape[1]
+    if c % num_groups:
+        raise RuntimeError("Expected number of channels in input to be divisible by "
+                           f"num_groups, but got input of shape {list(x.shape)} and "
+                           f"num_groups={num_groups}")
+    xhat, _, invstd, _ = _normalize(x.reshape(n, num_groups, -1), (2,), eps)
+    shape = (1, c) + (1,) * (x.ndim - 2)
+    res = wrap(_affine(xhat.reshape(x.shape), weight, bias, shape))
+    _record(NativeGroupNormBackward0, res, input, weight, bias, xhat=xhat, invstd=invstd,
+            param_axes=(0,) + tuple(range(2, x.ndim)), bshape=shape)
+    return res

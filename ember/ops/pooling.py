@@ -1,0 +1,401 @@
+"""Pooling: max_pool1d/2d (indices, ceil_mode), avg_pool2d, adaptive average and max pooling.
+
+Windowed pooling loops over the kh * kw kernel positions; each position is one strided view
+of the padded input covering every output at once, so a 2x2 pool is four whole-array passes
+and no window is ever copied out. Max pooling keeps, per output, which kernel position won
+(the first maximum, or a NaN, as torch does); backward adds the gradient back through the
+same strided views. Adaptive pooling averages with two small averaging matrices (it is
+separable) and finds maxima by walking the (clamped) offsets inside each adaptive window.
+
+Gradients are computed with NumPy on the incoming gradient's array: double backward through
+these ops is not supported.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd.graph import Node
+from ._core import Tensor, record, wrap
+
+__all__ = ["max_pool1d", "max_pool2d", "max_pool1d_with_indices", "max_pool2d_with_indices",
+           "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
+           "adaptive_max_pool1d", "adaptive_max_pool2d"]
+
+
+# -- shared helpers --------------------------------------------------------------------------
+def _pair(v: Any, name: str) -> tuple:
+    if isinstance(v, (int, np.integer)):
+        return (int(v), int(v))
+    v = tuple(int(i) for i in v)
+    if len(v) == 1:
+        return v * 2
+    if len(v) != 2:
+        raise RuntimeError(f"{name} must either be a single int, or a tuple of two ints")
+    return v
+
+
+def _batched(x: np.ndarray) -> np.ndarray:
+    """(C, H, W) or (N, C, H, W) data as 4-d."""
+    if x.ndim == 3 and x.size:
+        return x[None]
+    if x.ndim == 4 and x.size:
+        return x
+    raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
+
+
+def _out_size(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
+    span = d * (k - 1) + 1
+    out = (size + 2 * p - span + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= size + p:
+        out -= 1  # the last window would start inside the right padding only
+    return out
+
+
+def _pool_geometry(x: np.ndarray, kernel: Any, stride: Any, padding: Any, dilation: Any,
+                   ceil_mode: bool, name: str) -> tuple:
+    k = _pair(kernel, f"{name}: kernel_size")
+    s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) \
+        else _pair(stride, f"{name}: stride")
+    p, d = _pair(padding, f"{name}: padding"), _pair(dilation, f"{name}: dilation")
+    if any(v == 0 for v in s):
+        raise RuntimeError("stride should not be zero")
+    for pi, ki, di in zip(p, k, d):
+        if pi > (di * (ki - 1) + 1) // 2:
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
+                               f"pad={pi}, kernel_size={ki} and dilation={di}")
+    out = tuple(_out_size(x.shape[i + 2], k[i], s[i], p[i], d[i], ceil_mode) for i in range(2))
+    if any(o <= 0 for o in out):
+        c, h, w = x.shape[1:]
+        raise RuntimeError(f"Given input size: ({c}x{h}x{w}). Calculated output size: "
+                           f"({c}x{out[0]}x{out[1]}). Output size is too small")
+    return k, s, p, d, out
+
+
+def _padded(x: np.ndarray, k: tuple, s: tuple, p: tuple, d: tuple, out: tuple,
+            fill: Any) -> np.ndarray:
+    """``x`` padded by ``p`` (and at the end as far as ceil-mode windows reach) with ``fill``."""
+    need = [max(x.shape[i + 2] + 2 * p[i], (out[i] - 1) * s[i] + d[i] * (k[i] - 1) + 1)
+            for i in range(2)]
+    extra = [need[i] - x.shape[i + 2] - p[i] for i in range(2)]
+    if not (p[0] or p[1] or extra[0] or extra[1]):
+        return x
+    return np.pad(x, ((0, 0), (0, 0), (p[0], extra[0]), (p[1], extra[1])),
+                  constant_values=fill)
+
+
+def _window(a: np.ndarray, i: int, j: int, s: tuple, d: tuple, out: tuple) -> tuple:
+    """The index selecting kernel position (i, j) of every output window in a padded array."""
+    return (Ellipsis, slice(i * d[0], i * d[0] + (out[0] - 1) * s[0] + 1, s[0]),
+            slice(j * d[1], j * d[1] + (out[1] - 1) * s[1] + 1, s[1]))
+
+
+def _lowest(dtype: np.dtype) -> Any:
+    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+
+
+# -- max pooling -----------------------------------------------------------------------------
+def _max_positions(xp: np.ndarray, k: tuple, s: tuple, d: tuple, out: tuple) -> tuple:
+    """Per output, the maximum and the kernel position (i * kw + j) holding it."""
+    best = pos = None
+    for i in range(k[0]):
+        for j in range(k[1]):
+            v = xp[_window(xp, i, j, s, d, out)]
+            if best is None:
+                best, pos = v.copy(), np.zeros(v.shape, dtype=np.int32)
+                continue
+            # torch keeps the first maximum, but lets a NaN win (and propagate)
+            take = np.greater(v, best)
+            if v.dtype.kind == "f":
+                take |= np.isnan(v)
+            np.copyto(best, v, where=take)
+            pos[take] = i * k[1] + j
+    return best, pos
+
+
+def _flat_indices(pos: np.ndarray, k: tuple, s: tuple, p: tuple, d: tuple,
+                  width: int) -> np.ndarray:
+    """Kernel positions as torch's indices: offsets into each input plane (row * W + col)."""
+    oh, ow = pos.shape[-2:]
+    rows = (np.arange(oh) * s[0] - p[0])[:, None] + (pos // k[1]) * d[0]
+    cols = (np.arange(ow) * s[1] - p[1]) + (pos % k[1]) * d[1]
+    return (rows * width + cols).astype(np.int64)
+
+
+class MaxPool2DWithIndicesBackward0(Node):
+    """Routes each output's gradient to the input element that won its window."""
+
+    def backward(self, grad: Tensor) -> tuple:
+        g = grad._data.reshape(self.pos.shape)
+        k, s, p, d, out = self.geometry
+        h, w = self.in4[2:]
+        gp = np.zeros(self.padded_shape, dtype=g.dtype)
+        zero = g.dtype.type(0)
+        for i in range(k[0]):
+            for j in range(k[1]):
+                hit = self.pos == i * k[1] + j
+                gp[_window(gp, i, j, s, d, out)] += np.where(hit, g, zero)
+        gx = gp[:, :, p[0]:p[0] + h, p[1]:p[1] + w]
+        return (wrap(np.ascontiguousarray(gx).reshape(self.in_shape)),)
+
+    def _release_extra(self) -> None:
+        self.pos = None
+
+
+def max_pool2d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None,
+                            padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,
+                            return_indices: bool = True) -> Any:
+    """2-d max pooling returning ``(values, indices)`` (indices index each input plane)."""
+    x = _batched(input._data)
+    k, s, p, d, out = _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode,
+                                     "max_pool2d")
+    xp = _padded(x, k, s, p, d, out, _lowest(x.dtype))
+    best, pos = _max_positions(xp, k, s, d, out)
+    lead = input._data.shape[:-2]
+    res = wrap(best.reshape(lead + out))
+    node = record(res, MaxPool2DWithIndicesBackward0, input)
+    if node is not None:
+        node.pos, node.geometry, node.in4 = pos, (k, s, p, d, out), x.shape
+        node.padded_shape, node.in_shape = xp.shape, input._data.shape
+    if not return_indices:
+        return res
+    return res, wrap(_flat_indices(pos, k, s, p, d, x.shape[3]).reshape(lead + out))
+
+
+def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """2-d max pooling over (N, C, H, W) or (C, H, W).
+
+    >>> max_pool2d(ember.randn(8, 16, 28, 28), 2).shape
+    ember.Size([8, 16, 14, 14])
+    """
+    return max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode,
+                                   return_indices)
+
+
+def _as_1d_arg(v: Any, unit: int) -> Any:
+    if v is None:
+        return None
+    v = v if isinstance(v, (int, np.integer)) else tuple(v)
+    return (unit, v) if isinstance(v, (int, np.integer)) else (unit,) + v
+
+
+def max_pool1d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None,
+                            padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,
+                            return_indices: bool = True) -> Any:
+    """1-d max pooling: a 2-d pool over a unit height, as torch computes it."""
+    if input.ndim not in (2, 3):
+        sizes = ", ".join(str(v) for v in input.shape)
+        raise RuntimeError("max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 "
+                           f"dim batch size for input, but got:[{sizes}]")
+    if stride is not None and not isinstance(stride, int) and len(stride) == 0:
+        stride = None
+    out = max_pool2d_with_indices(input.unsqueeze(-2), _as_1d_arg(kernel_size, 1),
+                                  _as_1d_arg(stride, 1), _as_1d_arg(padding, 0),
+                                  _as_1d_arg(dilation, 1), ceil_mode, return_indices)
+    if not return_indices:
+        return out.squeeze(-2)
+    return out[0].squeeze(-2), out[1].squeeze(-2)
+
+
+def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """1-d max pooling over (N, C, L) or (C, L)."""
+    return max_pool1d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode,
+                                   return_indices)
+
+
+# -- average pooling -------------------------------------------------------------------------
+def _avg_divisor(sizes: tuple, k: tuple, s: tuple, p: tuple, out: tuple,
+                 count_include_pad: bool, divisor_override: Any) -> Any:
+    """Per-output divisor (OH, OW): window area, counting padding but not the ceil overhang."""
+    if divisor_override:
+        return divisor_override
+    counts = []
+    for size, ki, si, pi, oi in zip(sizes, k, s, p, out):
+        start = np.arange(oi) * si - pi
+        end = np.minimum(start + ki, size + pi)
+        if count_include_pad:
+            counts.append(end - start)
+        else:
+            counts.append(np.minimum(end, size) - np.maximum(start, 0))
+    return np.outer(counts[0], counts[1])
+
+
+class AvgPool2DBackward0(Node):
+    """Spreads each output's gradient evenly over its window."""
+
+    def backward(self, grad: Tensor) -> tuple:
+        g = grad._data.reshape(self.out4)
+        k, s, p, out = self.geometry
+        share = g / np.asarray(self.divisor, dtype=g.dtype)
+        gp = np.zeros(self.padded_shape, dtype=g.dtype)
+        one = (1, 1)
+        for i in range(k[0]):
+            for j in range(k[1]):
+                gp[_window(gp, i, j, s, one, out)] += share
+        h, w = self.in4[2:]
+        gx = gp[:, :, p[0]:p[0] + h, p[1]:p[1] + w]
+        return (wrap(np.ascontiguousarray(gx).reshape(self.in_shape)),)
+
+
+def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
+    """2-d average pooling over (N, C, H, W) or (C, H, W).
+
+    >>> avg_pool2d(ember.ones(1, 1, 4, 4), 2)
+    tensor([[[[1., 1.],
+              [1., 1.]]]])
+    """
+    x = _batched(input._data)
+    k, s, p, d, out = _pool_geometry(x, kernel_size, stride, padding, 1, ceil_mode,
+                                     "avg_pool2d")
+    xp = _padded(x, k, s, p, d, out, 0)
+    acc = None
+    for i in range(k[0]):
+        for j in range(k[1]):
+            v = xp[_window(xp, i, j, s, d, out)]
+            acc = v.astype(x.dtype, copy=True) if acc is None else np.add(acc, v, out=acc)
+    divisor = _avg_divisor(x.shape[2:], k, s, p, out, count_include_pad, divisor_override)
+    acc /= np.asarray(divisor, dtype=acc.dtype)
+    res = wrap(acc.reshape(input._data.shape[:-2] + out))
+    node = record(res, AvgPool2DBackward0, input)
+    if node is not None:
+        node.geometry, node.divisor, node.in4 = (k, s, p, out), divisor, x.shape
+        node.out4, node.padded_shape, node.in_shape = acc.shape, xp.shape, input._data.shape
+    return res
+
+
+def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
+    """1-d average pooling over (N, C, L) or (C, L)."""
+    out = avg_pool2d(input.unsqueeze(-2), _as_1d_arg(kernel_size, 1), _as_1d_arg(stride, 1),
+                     _as_1d_arg(padding, 0), ceil_mode, count_include_pad)
+    return out.squeeze(-2)
+
+
+# -- adaptive pooling ------------------------------------------------------------------------
+def _adaptive_size(output_size: Any, x: np.ndarray, name: str) -> tuple:
+    if x.ndim not in (3, 4):
+        sizes = ", ".join(str(v) for v in x.shape)
+        raise RuntimeError(f"{name}(): Expected 3D or 4D tensor, but got [{sizes}]")
+    size = (output_size,) * 2 if isinstance(output_size, (int, np.integer)) or \
+        output_size is None else tuple(output_size)
+    if len(size) != 2:
+        raise RuntimeError(f"{name}(): internal error: output_size.size() must be 2")
+    return tuple(int(x.shape[-2 + i]) if v is None else int(v) for i, v in enumerate(size))
+
+
+def _adaptive_bounds(size: int, out: int) -> tuple:
+    """torch's adaptive windows: [floor(i * size / out), ceil((i + 1) * size / out))."""
+    i = np.arange(out)
+    return (i * size) // out, -((-(i + 1) * size) // out)
+
+
+def _averaging_matrix(size: int, out: int, dtype: np.dtype) -> np.ndarray:
+    start, end = _adaptive_bounds(size, out)
+    cols = np.arange(size)
+    inside = (cols >= start[:, None]) & (cols < end[:, None])
+    return (inside / (end - start)[:, None]).astype(dtype)
+
+
+def _apply_separable(x: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``rows @ x @ cols.T`` over the last two axes, as two single matrix products."""
+    lead, (h, w) = x.shape[:-2], x.shape[-2:]
+    y = x.reshape(-1, w) @ cols.T                                  # (..., H, OW)
+    y = y.reshape(-1, h, cols.shape[0]).transpose(0, 2, 1).reshape(-1, h) @ rows.T
+    y = y.reshape(-1, cols.shape[0], rows.shape[0]).transpose(0, 2, 1)
+    return np.ascontiguousarray(y).reshape(lead + (rows.shape[0], cols.shape[0]))
+
+
+class AdaptiveAvgPool2DBackward0(Node):
+    def backward(self, grad: Tensor) -> tuple:
+        g = grad._data
+        return (wrap(_apply_separable(g, self.rows.T, self.cols.T)),)
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
+    """Average pooling to a fixed output size (None keeps that input size).
+
+    >>> adaptive_avg_pool2d(ember.randn(2, 8, 7, 9), (3, 3)).shape
+    ember.Size([2, 8, 3, 3])
+    """
+    oh, ow = _adaptive_size(output_size, input._data, "adaptive_avg_pool2d")
+    if (oh, ow) == (1, 1):  # a plain mean, which is what torch records too
+        return input.mean((-1, -2), keepdim=True)
+    x = input._data
+    rows = _averaging_matrix(x.shape[-2], oh, x.dtype)
+    cols = _averaging_matrix(x.shape[-1], ow, x.dtype)
+    res = wrap(_apply_separable(x, rows, cols))
+    node = record(res, AdaptiveAvgPool2DBackward0, input)
+    if node is not None:
+        node.rows, node.cols = rows, cols
+    return res
+
+
+def _adaptive_max(x: np.ndarray, out: tuple) -> tuple:
+    """Maxima and their flat plane indices over torch's adaptive windows."""
+    hs, he = _adaptive_bounds(x.shape[-2], out[0])
+    ws, we = _adaptive_bounds(x.shape[-1], out[1])
+    best = idx = None
+    for a in range(int((he - hs).max())):
+        rows = np.minimum(hs + a, he - 1)  # clamped: revisiting an element never changes a max
+        xr = x[..., rows, :]
+        for b in range(int((we - ws).max())):
+            cols = np.minimum(ws + b, we - 1)
+            v = xr[..., cols]
+            flat = rows[:, None] * x.shape[-1] + cols
+            if best is None:
+                best, idx = v, np.broadcast_to(flat, v.shape).astype(np.int64)
+                continue
+            take = np.greater(v, best)
+            if v.dtype.kind == "f":
+                take |= np.isnan(v)
+            np.copyto(best, v, where=take)
+            np.copyto(idx, flat, where=take)
+    return best, idx
+
+
+def _scatter_planes(g: np.ndarray, idx: np.ndarray, plane: tuple) -> np.ndarray:
+    """Sum ``g`` into zeros of shape (..., *plane) at flat plane indices ``idx``."""
+    size = plane[0] * plane[1]
+    lead = g.shape[:-2]
+    n = int(np.prod(lead))
+    offsets = (np.arange(n) * size)[:, None] + idx.reshape(n, -1)
+    total = np.bincount(offsets.ravel(), weights=g.reshape(-1), minlength=n * size)
+    return total.astype(g.dtype).reshape(lead + plane)
+
+
+class AdaptiveMaxPool2DBackward0(Node):
+    def backward(self, grad: Tensor) -> tuple:
+        return (wrap(_scatter_planes(grad._data, self.indices, self.plane)),)
+
+    def _release_extra(self) -> None:
+        self.indices = None
+
+
+def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+    """Max pooling to a fixed output size; with ``return_indices`` also the argmax indices."""
+    out = _adaptive_size(output_size, input._data, "adaptive_max_pool2d")
+    best, idx = _adaptive_max(input._data, out)
+    res = wrap(best)
+    node = record(res, AdaptiveMaxPool2DBackward0, input)
+    if node is not None:
+        node.indices, node.plane = idx, input._data.shape[-2:]
+    return (res, wrap(idx)) if return_indices else res
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
+    size = output_size if isinstance(output_size, (int, np.integer)) else output_size[0]
+    return adaptive_avg_pool2d(input.unsqueeze(-2), (1, size)).squeeze(-2)
+
+
+def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+    size = output_size if isinstance(output_size, (int, np.integer)) else output_size[0]
+    out = adaptive_max_pool2d(input.unsqueeze(-2), (1, size), return_indices)
+    if return_indices:
+        return out[0].squeeze(-2), out[1].squeeze(-2)
+    return out.squeeze(-2)

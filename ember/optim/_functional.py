@@ -1,0 +1,165 @@
+"""Array-level update rules, shared by every device.
+
+Each function takes lists of raw arrays (parameters, gradients, state) and Python-float
+hyper-parameters, and updates parameters and state in place. Only ufuncs with ``out=`` and
+in-place operators are used, which NumPy forwards to CuPy for GPU arrays, and all scalars are
+Python floats so float32 arrays are never promoted to float64. Temporaries come from a
+``Scratch`` so that a step allocates nothing once warmed up.
+
+The order of operations follows PyTorch's reference (single-tensor) implementation, which
+keeps the results within a few float32 ulps of it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .optimizer import Scratch
+
+__all__ = ["sgd", "adam", "rmsprop", "adagrad"]
+
+_TMP, _GRAD = 0, 1  # scratch slots: general temporary, effective gradient
+
+
+def _effective_grad(p: Any, g: Any, weight_decay: float, maximize: bool,
+                    scratch: Scratch) -> Any:
+    """``(-g if maximize else g) + weight_decay * p``, without touching ``g``."""
+    if not weight_decay and not maximize:
+        return g
+    out = scratch.like(g, _GRAD)
+    if weight_decay:
+        np.multiply(p, weight_decay, out=out)
+        if maximize:
+            np.subtract(out, g, out=out)
+        else:
+            np.add(out, g, out=out)
+    else:
+        np.negative(g, out=out)
+    return out
+
+
+def _lerp_(start: Any, end: Any, weight: float, tmp: Any) -> None:
+    """``start += weight * (end - start)``, in the form that is exact at both ends."""
+    np.subtract(end, start, out=tmp)
+    if weight < 0.5:
+        tmp *= weight
+        start += tmp
+    else:
+        tmp *= weight - 1.0
+        np.add(end, tmp, out=start)
+
+
+def _add_square_(acc: Any, g: Any, value: float, tmp: Any) -> None:
+    """``acc += value * g * g``."""
+    np.multiply(g, g, out=tmp)
+    if value != 1.0:
+        tmp *= value
+    acc += tmp
+
+
+def sgd(params: list, grads: list, momentum_buffers: list, scratch: Scratch, *, lr: float,
+        momentum: float, dampening: float, nesterov: bool, weight_decay: float,
+        maximize: bool) -> None:
+    """SGD with optional momentum; a ``None`` buffer is created from the first gradient."""
+    for i, p in enumerate(params):
+        g = _effective_grad(p, grads[i], weight_decay, maximize, scratch)
+        tmp = scratch.like(p, _TMP)
+        if momentum:
+            buf = momentum_buffers[i]
+            if buf is None:
+                buf = momentum_buffers[i] = g.copy()
+            else:
+                buf *= momentum
+                if dampening:
+                    np.multiply(g, 1.0 - dampening, out=tmp)
+                    buf += tmp
+                else:
+                    buf += g
+            if nesterov:
+                np.multiply(buf, momentum, out=tmp)
+                tmp += g
+                g = tmp
+            else:
+                g = buf
+        np.multiply(g, -lr, out=tmp)
+        p += tmp
+
+
+def adam(params: list, grads: list, exp_avgs: list, exp_avg_sqs: list, max_exp_avg_sqs: list,
+         steps: list, scratch: Scratch, *, lr: float, beta1: float, beta2: float, eps: float,
+         weight_decay: float, amsgrad: bool, maximize: bool, decoupled: bool) -> None:
+    """Adam (``decoupled=False``, L2 penalty in the gradient) and AdamW (``decoupled=True``)."""
+    for i, p in enumerate(params):
+        g = _effective_grad(p, grads[i], 0.0 if decoupled else weight_decay, maximize, scratch)
+        steps[i] += 1
+        step = float(steps[i])
+        if decoupled and weight_decay:
+            p *= 1.0 - lr * weight_decay
+        tmp = scratch.like(p, _TMP)
+        m, v = exp_avgs[i], exp_avg_sqs[i]
+        _lerp_(m, g, 1.0 - beta1, tmp)
+        v *= beta2
+        _add_square_(v, g, 1.0 - beta2, tmp)
+        if amsgrad:
+            np.maximum(max_exp_avg_sqs[i], v, out=max_exp_avg_sqs[i])
+            v = max_exp_avg_sqs[i]
+        step_size = lr / (1.0 - beta1 ** step)
+        np.sqrt(v, out=tmp)
+        tmp /= (1.0 - beta2 ** step) ** 0.5
+        tmp += eps
+        np.divide(m, tmp, out=tmp)
+        tmp *= -step_size
+        p += tmp
+
+
+def rmsprop(params: list, grads: list, square_avgs: list, grad_avgs: list,
+            momentum_buffers: list, steps: list, scratch: Scratch, *, lr: float, alpha: float,
+            eps: float, weight_decay: float, momentum: float, centered: bool,
+            maximize: bool) -> None:
+    """RMSprop, optionally centred (variance instead of second moment) and with momentum."""
+    for i, p in enumerate(params):
+        steps[i] += 1
+        g = _effective_grad(p, grads[i], weight_decay, maximize, scratch)
+        tmp = scratch.like(p, _TMP)
+        sq = square_avgs[i]
+        sq *= alpha
+        _add_square_(sq, g, 1.0 - alpha, tmp)
+        if centered:
+            ga = grad_avgs[i]
+            _lerp_(ga, g, 1.0 - alpha, tmp)
+            np.multiply(ga, ga, out=tmp)
+            np.subtract(sq, tmp, out=tmp)
+            np.sqrt(tmp, out=tmp)
+        else:
+            np.sqrt(sq, out=tmp)
+        tmp += eps
+        np.divide(g, tmp, out=tmp)
+        if momentum > 0:
+            buf = momentum_buffers[i]
+            buf *= momentum
+            buf += tmp
+            np.multiply(buf, -lr, out=tmp)
+        else:
+            tmp *= -lr
+        p += tmp
+
+
+def adagrad(params: list, grads: list, state_sums: list, steps: list, scratch: Scratch, *,
+            lr: float, lr_decay: float, weight_decay: float, eps: float,
+            maximize: bool) -> None:
+    """Adagrad: per-coordinate steps scaled by the root of the summed squared gradients."""
+    for i, p in enumerate(params):
+        steps[i] += 1
+        step = float(steps[i])
+        g = _effective_grad(p, grads[i], weight_decay, maximize, scratch)
+        clr = lr / (1.0 + (step - 1.0) * lr_decay)
+        tmp = scratch.like(p, _TMP)
+        acc = state_sums[i]
+        _add_square_(acc, g, 1.0, tmp)
+        np.sqrt(acc, out=tmp)
+        tmp += eps
+        np.divide(g, tmp, out=tmp)
+        tmp *= -clr
+        p += tmp
