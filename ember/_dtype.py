@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 __all__ = ["dtype", "get_default_dtype", "set_default_dtype", "promote_types", "result_type",
@@ -33,7 +35,12 @@ class dtype:
         return self.category == _COMPLEX
 
     def to_real(self) -> dtype:
+        """The real counterpart of a complex dtype (other dtypes are returned unchanged)."""
         return {complex64: float32, complex128: float64}.get(self, self)
+
+    def to_complex(self) -> dtype:
+        """The complex dtype with this float precision: float32 -> complex64."""
+        return {float32: complex64, float64: complex128, float16: complex64}.get(self, self)
 
     def __repr__(self) -> str:
         return f"ember.{self.name}"
@@ -130,46 +137,44 @@ def scalar_dtype(value: object) -> dtype:
     raise TypeError(f"unsupported scalar type {type(value).__name__}")
 
 
-_py_bool = type(True)
-_py_int = type(1)
-_py_float = type(1.0)
-_py_complex = type(1j)
+# The builtins, which this module's dtype names (bool, int, float) shadow.
+_py_bool = builtins.bool
+_py_int = builtins.int
+_py_float = builtins.float
+_py_complex = builtins.complex
 
 
-def _scalar_category(value: object) -> int:
-    if isinstance(value, (_py_bool, np.bool_)):
-        return _BOOL
-    if isinstance(value, (_py_int, np.integer)):
-        return _INT
-    if isinstance(value, (_py_float, np.floating)):
-        return _FLOAT
-    return _COMPLEX
+def _combine(higher: dtype | None, lower: dtype | None) -> dtype | None:
+    """Merge the result of a higher-priority group with a lower one (torch's rules).
+
+    The lower group only matters when it is of a higher kind; a complex lower group keeps a
+    floating higher group's precision (float32 tensor + 0-d complex128 -> complex64).
+    """
+    if higher is None:
+        return lower
+    if lower is None or higher.category == _COMPLEX:
+        return higher
+    if lower.category == _COMPLEX:
+        return higher.to_complex() if higher.category == _FLOAT else lower
+    if higher.category == _FLOAT:
+        return higher
+    if higher is bool or lower.category == _FLOAT:
+        return promote_types(higher, lower)
+    return higher
 
 
 def result_type(*operands: object) -> dtype:
     """torch.result_type: dimensioned tensors, then 0-d tensors, then Python scalars.
 
-    A participant of a lower priority group only matters when its category (bool < int <
-    float < complex) is higher than every category seen in the groups above it.
+    Within a group dtypes promote normally; a lower-priority group only counts when its kind
+    (bool < int < float < complex) is higher than the groups above it.
     """
-    dim_t = zero_t = None
-    scalar_cat = -1
+    groups: list = [None, None, None]  # dimensioned, 0-d, Python scalars
     for op in operands:
         d = getattr(op, "dtype", None)
-        if d is None:
-            scalar_cat = max(scalar_cat, _scalar_category(op))
-        elif op.ndim:
-            dim_t = d if dim_t is None else promote_types(dim_t, d)
+        if isinstance(d, dtype):
+            g = 0 if op.ndim else 1
         else:
-            zero_t = d if zero_t is None else promote_types(zero_t, d)
-    result = dim_t
-    if zero_t is not None and (result is None or zero_t.category > result.category):
-        result = zero_t
-    if scalar_cat >= 0 and (result is None or scalar_cat > result.category):
-        result = {_BOOL: bool, _INT: int64, _FLOAT: _defaults.float,
-                  _COMPLEX: _defaults.complex}[scalar_cat]
-        if dim_t is not None or zero_t is not None:
-            base = dim_t if zero_t is None else zero_t if dim_t is None else promote_types(dim_t, zero_t)
-            if scalar_cat == _COMPLEX and base is float64:
-                result = complex128
-    return result
+            d, g = scalar_dtype(op), 2
+        groups[g] = d if groups[g] is None else promote_types(groups[g], d)
+    return _combine(groups[0], _combine(groups[1], groups[2]))

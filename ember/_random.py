@@ -18,16 +18,18 @@ class Generator:
     """A seeded random stream: ``Generator().manual_seed(0)``."""
 
     def __init__(self, device: object = "cpu") -> None:
-        self.device = device
+        from ._backend import device as _device
+        self.device = device if isinstance(device, _device) else _device(device)
         self._seed = 67280421310721  # torch's documented default seed
         self._np = np.random.Generator(np.random.PCG64(self._seed))
 
     def manual_seed(self, seed: int) -> Generator:
+        """Restart the stream from ``seed`` (any int in [-2**63, 2**64)); returns self."""
         seed = int(seed)
+        if not -(1 << 63) <= seed < 1 << 64:
+            raise ValueError("Overflow when unpacking long long")
         if seed < 0:
             seed += 1 << 64  # torch maps negative seeds into the unsigned range
-        if not 0 <= seed < 1 << 64:
-            raise RuntimeError("Overflow when unpacking long")
         self._seed = seed
         self._np = np.random.Generator(np.random.PCG64(seed))
         return self
@@ -42,14 +44,19 @@ class Generator:
         return self._seed
 
     def get_state(self):
+        """The stream's full state as a uint8 tensor (restores with ``set_state``)."""
         from ._tensor import tensor_from_array
         blob = pickle.dumps((self._seed, self._np.bit_generator.state))
         return tensor_from_array(np.frombuffer(blob, dtype=np.uint8).copy())
 
     def set_state(self, new_state) -> Generator:
-        data = new_state.numpy() if hasattr(new_state, "numpy") else np.asarray(new_state)
+        """Restore a state returned by ``get_state`` (a uint8 tensor)."""
+        from ._tensor import Tensor
+        if not isinstance(new_state, Tensor):
+            raise TypeError(f"expected a torch.ByteTensor, but got {type(new_state).__name__}")
+        data = new_state._numpy_host()
         if data.dtype != np.uint8:
-            raise TypeError("expected a uint8 tensor (ByteTensor) as RNG state")
+            raise TypeError("RNG state must be a torch.ByteTensor")
         seed, bit_state = _decode_state(data.tobytes())
         self._seed = seed
         self._np = np.random.Generator(np.random.PCG64())

@@ -8,7 +8,8 @@ change through any alias is seen by autograd's saved-tensor checks.
 from __future__ import annotations
 
 import weakref
-from typing import Any, Callable, Iterator
+from typing import Any
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -161,7 +162,7 @@ class Tensor:
         if self.grad_fn is not None:
             # Ops save their own outputs detached; an in-place change is then reported
             # as "output N of <op>", naming the producer as torch does.
-            out._saved_output_of = (self._output_nr, type(self.grad_fn))
+            out._saved_output_of = (self._output_nr, weakref.ref(self.grad_fn))
         return out
 
     def detach_(self) -> Tensor:
@@ -298,7 +299,7 @@ class Tensor:
 
     def type(self, dtype: Any = None) -> Any:
         if dtype is None:
-            return f"torch.{self.dtype._legacy}"
+            return f"ember.{self.dtype._legacy}"
         if isinstance(dtype, str):
             name = dtype.rsplit(".", 1)[-1]
             dtype = next(d for d in D.ALL_DTYPES if d._legacy == name)
@@ -317,7 +318,7 @@ class Tensor:
 
     def __bool__(self) -> bool:
         if self._data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return bool(self.item())
 
     def __float__(self) -> float:

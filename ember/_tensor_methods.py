@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from . import ops
@@ -27,7 +28,8 @@ _SAME_NAME = [
     "uniform_", "normal_", "tril", "triu", "cumsum", "diag", "broadcast_to", "bernoulli",
     "multinomial", "sigmoid_", "tanh_", "expm1_", "log1p_", "log2_", "log10_", "rsqrt_",
     "tan_", "erf_", "sign_", "floor_", "ceil_", "round_", "trunc_", "clip_", "square_",
-    "nan_to_num_", "reciprocal_",
+    "nan_to_num_", "reciprocal_", "index_fill", "index_fill_", "scatter_add_", "index_add_",
+    "index_put", "swapdims", "moveaxis", "ravel", "ger",
 ]
 for _name in _SAME_NAME:
     setattr(Tensor, _name, getattr(ops, _name))
@@ -63,10 +65,22 @@ def _setitem(self: Tensor, key: Any, value: Any) -> None:
 
 def _T(self: Tensor) -> Tensor:  # noqa: N802 - torch's name
     nd = self._data.ndim
-    return self if nd < 2 else ops.permute(self, *range(nd - 1, -1, -1))
+    if nd == 0:
+        warnings.warn("Tensor.T is deprecated on 0-D tensors. This function is the identity in "
+                      "these cases.", UserWarning, stacklevel=2)
+    elif nd != 2:
+        warnings.warn("The use of `x.T` on tensors of dimension other than 2 to reverse their "
+                      "shape is deprecated and it will throw an error in a future release. "
+                      "Consider `x.mT` to transpose batches of matrices or "
+                      "`x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions "
+                      "of a tensor.", UserWarning, stacklevel=2)
+    return ops.permute(self, *range(nd - 1, -1, -1))
 
 
 def _mT(self: Tensor) -> Tensor:  # noqa: N802
+    if self._data.ndim < 2:
+        raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. "
+                           f"Got {self._data.ndim}-D tensor.")
     return ops.transpose(self, -2, -1)
 
 
@@ -123,8 +137,7 @@ Tensor.__rmatmul__ = _reversed(ops.matmul)
 Tensor.__neg__ = ops.neg
 Tensor.__pos__ = lambda self: self
 Tensor.__abs__ = ops.abs
-Tensor.__invert__ = lambda self: ops.bitwise_not(self) if self._data.dtype.kind != "b" \
-    else ops.logical_not(self)
+Tensor.__invert__ = ops.compare.invert
 Tensor.__and__ = ops.bitwise_and
 Tensor.__rand__ = _reversed(ops.bitwise_and)
 Tensor.__or__ = ops.bitwise_or

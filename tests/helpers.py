@@ -9,7 +9,8 @@ and compares the input gradients and ``grad_fn`` names::
     check_op(ember.exp, torch.exp, a, dtypes=["float32", "float64"])
     gradcheck_op(lambda x: x.exp(), a)                     # central differences, float64
 
-Non-array arguments (Python scalars, None, tuples) are passed to both functions unchanged.
+Non-array arguments (Python scalars, None, tuples) are passed to both functions unchanged;
+NumPy scalars (``np.float32(1.5)``, what ``rng.random(())`` returns) count as 0-d arrays.
 """
 
 from __future__ import annotations
@@ -114,6 +115,10 @@ def assert_same(e: Any, t: Any, atol: float = 1e-5, rtol: float = 1e-4, what: st
             assert_same(ei, ti, atol, rtol, f"{what}[{i}]", check_dtype)
     elif t is None:
         assert e is None, f"{what}: expected None, got {e!r}"
+    elif isinstance(t, torch.dtype):
+        assert isinstance(e, ember.dtype) and dtype_name(e) == dtype_name(t), f"{what}: {e} != {t}"
+    elif isinstance(t, torch.Size):
+        assert isinstance(e, ember.Size) and tuple(e) == tuple(t), f"{what}: {e} != {t}"
     else:
         assert type(e) is type(t), f"{what}: {type(e).__name__} != {type(t).__name__}"
         if isinstance(t, float) and np.isnan(t):
@@ -192,6 +197,7 @@ def check_op(ember_fn: Callable, torch_fn: Callable | None, *arrays: Any,
     (forward or backward), ember must raise the same exception type and message.
     """
     torch_fn = ember_fn if torch_fn is None else torch_fn
+    arrays = tuple(np.asarray(a) if isinstance(a, np.generic) else a for a in arrays)
     for dts in (list(dtypes) if dtypes is not None else [None]):
         cast = _per_arg(dts, len(arrays))
         cast_arrays = [a.astype(np.dtype(c)) if isinstance(a, np.ndarray) and c is not None
@@ -269,6 +275,7 @@ def gradcheck_op(ember_fn: Callable, *arrays: Any, requires_grad: Any = "auto",
     Floating arrays become float64 leaf tensors requiring grad; other arguments pass through.
     """
     flags = _per_arg(requires_grad, len(arrays))
+    arrays = tuple(np.asarray(a) if isinstance(a, np.generic) else a for a in arrays)
     inputs = []
     for a, rg in zip(arrays, flags):
         if isinstance(a, np.ndarray):

@@ -39,7 +39,7 @@ def read_idx(name: str) -> np.ndarray:
     return np.frombuffer(raw[4 + 4 * ndim:], dtype=np.uint8).reshape(dims)
 
 
-class TorchMLP(torch.nn.Module):
+class NeuralNetwork(torch.nn.Module):
     def __init__(self):
         super().__init__()
         self.flatten = torch.nn.Flatten()
@@ -56,7 +56,7 @@ def test_quickstart(tmp_path):
     assert "Shape of X [N, C, H, W]: ember.Size([64, 1, 28, 28])\n" in out
     assert "Shape of y: ember.Size([64]) ember.int64\n" in out
     assert "Using cpu device\n" in out or "Using cuda device\n" in out
-    reference = TorchMLP()
+    reference = NeuralNetwork()
     assert str(reference) in out
     assert re.search(r"^loss: \d\.\d{6}  \[   64/  640\]$", out, re.M)
     assert "Done!\n" in out and "Saved PyTorch Model State to model.pth\n" in out

@@ -14,8 +14,8 @@ import os
 import re
 import secrets
 import stat
-from typing import Any, BinaryIO
 from collections.abc import Iterator
+from typing import Any, BinaryIO
 
 __all__ = ["is_path", "atomic_writer", "archive_prefix", "open_source"]
 

@@ -9,9 +9,9 @@ torch's names to ember objects for trusted (``weights_only=False``) loads.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from pickle import UnpicklingError
 from typing import Any
-from collections.abc import Callable
 
 from .. import _dtype as D
 from .._backend import device
@@ -28,12 +28,14 @@ PY2_MODULES = {"__builtin__": "builtins", "copy_reg": "copyreg"}
 class Allowed:
     """A callable a checkpoint may invoke (by REDUCE or NEWOBJ): an ember-owned checker."""
 
-    __slots__ = ("qualname", "fn", "newobj")
+    __slots__ = ("qualname", "fn", "newobj", "charged")
 
-    def __init__(self, qualname: str, fn: Callable, newobj: bool = False) -> None:
+    def __init__(self, qualname: str, fn: Callable, newobj: bool = False,
+                 charged: bool = False) -> None:
         self.qualname = qualname
         self.fn = fn
         self.newobj = newobj  # may also be built with NEWOBJ (it is a class in the original)
+        self.charged = charged  # takes ``charge=``, to bill work beyond its arguments' size
 
     def __call__(self, *args: Any) -> Any:
         return self.fn(*args)
@@ -59,14 +61,17 @@ PARAMETER = _TypeMarker("Parameter")
 # -- keys ------------------------------------------------------------------------------------
 # Dict keys and set members get hashed and compared. Hashing nested tuples is not bounded by
 # the file size (a tuple can hold the same tuple twice, 2**depth work), so keys are limited to
-# small shapes of cheap-to-hash values.
-_MAX_KEY_NODES = 256
+# small shapes of cheap-to-hash values, and the checking itself is billed to the load's budget.
+_MAX_KEY_NODES = 64
 _MAX_KEY_DEPTH = 16
 _ATOMIC_KEYS = (str, bytes, float, bool, complex, type(None), D.dtype, device, frozenset)
 
 
-def check_key(key: Any) -> None:
-    """Refuse a dict key or set member that is not a small, cheap-to-hash value."""
+def check_key(key: Any) -> int:
+    """Refuse a dict key or set member that is not a small, cheap-to-hash value.
+
+    Returns the number of values it looked at (the work hashing the key will take).
+    """
     todo = [(key, 0)]
     nodes = 0
     while todo:
@@ -84,6 +89,11 @@ def check_key(key: Any) -> None:
         elif t not in _ATOMIC_KEYS and not isinstance(k, Tensor):
             raise UnpicklingError(f"a {t.__name__} cannot be a dict key or set member in a "
                                   "weights_only checkpoint")
+    return nodes
+
+
+def _no_charge(units: int) -> None:
+    """Billing for calls made outside the restricted unpickler (trusted loads)."""
 
 
 # -- the callables ---------------------------------------------------------------------------
@@ -136,7 +146,7 @@ def _rebuild_from_type_v2(func: Any, new_type: Any, args: Any, state: Any) -> Te
     return t  # state (Python attributes on the tensor) is dropped, as above
 
 
-def _ordered_dict(*args: Any) -> OrderedDict:
+def _ordered_dict(*args: Any, charge: Callable = _no_charge) -> OrderedDict:
     if not args:
         return OrderedDict()
     if len(args) > 1 or type(args[0]) is not list:
@@ -145,7 +155,7 @@ def _ordered_dict(*args: Any) -> OrderedDict:
     for pair in args[0]:
         if type(pair) is not tuple or len(pair) != 2:
             raise UnpicklingError("OrderedDict items must be (key, value) pairs")
-        check_key(pair[0])
+        charge(check_key(pair[0]))
         out[pair[0]] = pair[1]
     return out
 
@@ -165,12 +175,20 @@ def _device(kind: Any, index: Any = None) -> device:
         raise UnpicklingError(f"invalid device in checkpoint: {exc}") from None
 
 
-def _members(items: Any, kind: str) -> Any:
+def _members(items: Any, kind: str, charge: Callable) -> Any:
     if type(items) not in (list, tuple, set, frozenset):
         raise UnpicklingError(f"{kind} must be built from a list")
     for item in items:
-        check_key(item)
+        charge(check_key(item))
     return items
+
+
+def _set(items: Any = (), *, charge: Callable = _no_charge) -> set:
+    return set(_members(items, "set", charge))
+
+
+def _frozenset(items: Any = (), *, charge: Callable = _no_charge) -> frozenset:
+    return frozenset(_members(items, "frozenset", charge))
 
 
 def _complex(real: Any = 0.0, imag: Any = 0.0) -> complex:
@@ -194,7 +212,8 @@ def _bytearray(data: Any = b"") -> bytearray:
 def _encode(text: Any, encoding: Any = "utf-8") -> bytes:
     # Protocol 2 writes bytes objects as _codecs.encode(str, "latin1"). Any other codec name
     # would make Python look up (and import) a codec module, so only latin-1 is accepted.
-    if type(text) is not str or encoding not in ("latin1", "latin-1"):
+    if type(text) is not str or type(encoding) is not str or encoding not in ("latin1",
+                                                                              "latin-1"):
         raise UnpicklingError("_codecs.encode is only allowed as encode(str, 'latin1')")
     return text.encode("latin1")
 
@@ -207,8 +226,9 @@ def _build_allowlist() -> dict:
             module, _, name = q.rpartition(".")
             table[(module, name)] = obj
 
-    for name in ("_rebuild_tensor_v2", "_rebuild_tensor_v3"):
-        fn = Allowed(f"torch._utils.{name}", globals()[name])
+    for name, rebuild in (("_rebuild_tensor_v2", _rebuild_tensor_v2),
+                          ("_rebuild_tensor_v3", _rebuild_tensor_v3)):
+        fn = Allowed(f"torch._utils.{name}", rebuild)
         _TENSOR_REBUILDERS.add(fn)
         allow((f"torch._utils.{name}",), fn)
     allow(("torch._utils._rebuild_parameter",),
@@ -224,14 +244,14 @@ def _build_allowlist() -> dict:
     for name, st in STORAGE_TYPES.items():
         allow((f"torch.{name}",), st)
     allow(("torch.storage.UntypedStorage",), STORAGE_TYPES["UntypedStorage"])
-    allow(("collections.OrderedDict",), Allowed("collections.OrderedDict", _ordered_dict, True))
+    allow(("collections.OrderedDict",),
+          Allowed("collections.OrderedDict", _ordered_dict, newobj=True, charged=True))
     allow(("torch.Size", "ember.Size", "ember._size.Size"), Allowed("torch.Size", _size, True))
     allow(("torch.device", "ember.device", "ember._backend.device"),
           Allowed("torch.device", _device, True))
-    allow(("builtins.set",), Allowed("builtins.set", lambda items=(): set(_members(items, "set")),
-                                     True))
-    allow(("builtins.frozenset",), Allowed(
-        "builtins.frozenset", lambda items=(): frozenset(_members(items, "frozenset")), True))
+    allow(("builtins.set",), Allowed("builtins.set", _set, newobj=True, charged=True))
+    allow(("builtins.frozenset",),
+          Allowed("builtins.frozenset", _frozenset, newobj=True, charged=True))
     allow(("builtins.complex",), Allowed("builtins.complex", _complex, True))
     allow(("builtins.slice",), Allowed("builtins.slice", _slice, True))
     allow(("builtins.bytearray",), Allowed("builtins.bytearray", _bytearray, True))
@@ -259,11 +279,13 @@ for _name in ("uint16", "uint32", "uint64", "float8_e4m3fn", "float8_e5m2", "com
 
 def refusal(module: str, name: str) -> UnpicklingError:
     """The error for a global that is not on the allowlist."""
+    shown = f"{module}.{name}"
+    # The name comes from the file: keep control characters and megabyte names out of logs.
+    shown = repr(shown[:200]) if len(shown) > 200 or not shown.isprintable() else f"'{shown}'"
     reason = UNSUPPORTED.get((module, name))
     if reason is not None:
-        return UnpicklingError(f"weights_only load cannot use the global '{module}.{name}': "
-                               f"{reason}")
+        return UnpicklingError(f"weights_only load cannot use the global {shown}: {reason}")
     return UnpicklingError(
-        f"weights_only load refused the global '{module}.{name}': it is not on ember's "
+        f"weights_only load refused the global {shown}: it is not on ember's "
         "allowlist of checkpoint types, so it was neither imported nor called. Load with "
         "weights_only=False only if you trust the source of this file.")

@@ -47,7 +47,8 @@ def _check_format(stream: BinaryIO) -> None:
 
 
 def _check_pid(pid: Any) -> tuple:
-    if type(pid) is not tuple or len(pid) != 5 or pid[0] != "storage":
+    if type(pid) is not tuple or len(pid) != 5 or type(pid[0]) is not str or \
+            pid[0] != "storage":
         raise UnpicklingError(f"unsupported persistent id in checkpoint: {type(pid).__name__}")
     _, storage_type, key, location, numel = pid
     if type(storage_type) is not StorageType:
@@ -109,7 +110,7 @@ class StorageLoader:
         if isinstance(ml, dict):
             target = ml.get(str(location), location)
             return target if isinstance(target, device) else parse_location(target)
-        return ml if isinstance(ml, device) else parse_location(ml)
+        return ml if isinstance(ml, device) else parse_location(str(ml))
 
     def _place(self, raw: Any, dtype: Any, location: device) -> Any:
         ml = self._map_location

@@ -30,6 +30,11 @@ _CODES = {"F16": D.float16, "F32": D.float32, "F64": D.float64, "C64": D.complex
           "U8": D.uint8, "I8": D.int8, "I16": D.int16, "I32": D.int32, "I64": D.int64,
           "BOOL": D.bool}
 _CODE_OF = {d: code for code, d in _CODES.items()}
+# The reference writer orders tensors by this dtype rank (descending), then by name; that
+# puts larger elements first, so every tensor is aligned to its element size. Following it
+# makes ember's files byte-identical to the reference's.
+_RANK = {"BOOL": 0, "U8": 4, "I8": 5, "I16": 9, "F16": 11, "I32": 13, "F32": 15, "C64": 16,
+         "F64": 17, "I64": 18}
 
 
 def _error(filename: Any, message: str) -> ValueError:
@@ -53,9 +58,7 @@ def _header(tensors: dict, metadata: dict | None) -> tuple[bytes, list]:
         if t.dtype not in _CODE_OF:
             raise TypeError(f"safetensors cannot store {t.dtype} ('{name}')")
         items.append((name, t))
-    # Largest items first keeps every tensor aligned to its element size, as the
-    # reference writer does; names break ties so the output is deterministic.
-    items.sort(key=lambda nt: (-nt[1].dtype.itemsize, nt[0]))
+    items.sort(key=lambda nt: (-_RANK[_CODE_OF[nt[1].dtype]], nt[0]))
     header: dict = {} if metadata is None else {"__metadata__": dict(metadata)}
     arrays, offset = [], 0
     for name, t in items:

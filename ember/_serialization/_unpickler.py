@@ -25,9 +25,9 @@ import io
 import pickle
 import struct
 from collections import OrderedDict
+from collections.abc import Callable
 from pickle import UnpicklingError
 from typing import Any
-from collections.abc import Callable
 
 from ._globals import ALLOWLIST, PY2_MODULES, Allowed, check_key, refusal
 
@@ -37,6 +37,7 @@ _MAX_LONG_BYTES = 256  # 2048-bit ints; a checkpoint holds nothing wider
 _HIGHEST_PROTOCOL = 5
 _unpack_double = struct.Struct(">d").unpack  # BINFLOAT is big-endian
 _STOP = object()
+_SIZED = (str, bytes, bytearray, list, tuple, dict, set, frozenset)
 
 _OPCODES = {
     b"(": "_mark", b".": "_stop", b"0": "_pop", b"1": "_pop_mark_op", b"2": "_dup",
@@ -137,12 +138,8 @@ class RestrictedUnpickler:
         self._pos = end + 1
         return line
 
-    def _charge(self, args: tuple) -> None:
-        cost = 1
-        for a in args:
-            if isinstance(a, (str, bytes, bytearray, list, tuple, dict, set, frozenset)):
-                cost += len(a)
-        self._budget -= cost
+    def _spend(self, units: int) -> None:
+        self._budget -= units
         if self._budget < 0:
             raise UnpicklingError("checkpoint pickle asks for far more work than its size "
                                   "justifies; refusing it")
@@ -297,7 +294,7 @@ class RestrictedUnpickler:
     def _frozenset(self) -> None:
         items = self._pop_mark()
         for item in items:
-            check_key(item)
+            self._spend(check_key(item))
         self._stack.append(frozenset(items))
 
     def _target(self, kind: type, opname: str) -> Any:
@@ -311,7 +308,7 @@ class RestrictedUnpickler:
         if len(items) % 2:
             raise UnpicklingError("pickle dict items do not come in key/value pairs")
         for i in range(0, len(items), 2):
-            check_key(items[i])
+            self._spend(check_key(items[i]))
             d[items[i]] = items[i + 1]
 
     def _append(self) -> None:
@@ -335,7 +332,7 @@ class RestrictedUnpickler:
         items = self._pop_mark()
         target = self._target(set, "ADDITEMS")
         for item in items:
-            check_key(item)
+            self._spend(check_key(item))
         target.update(items)
 
     # -- memo ------------------------------------------------------------------------------
@@ -397,7 +394,11 @@ class RestrictedUnpickler:
                                   f"not {_describe(func)}")
         if type(args) is not tuple:
             raise UnpicklingError(f"pickle {opname} arguments must be a tuple")
-        self._charge(args)
+        # Calls can copy what their arguments hold (a memoized list or string, again and
+        # again), so they pay for the size of their arguments.
+        self._spend(1 + sum(len(a) for a in args if isinstance(a, _SIZED)))
+        if func.charged:
+            return func.fn(*args, charge=self._spend)
         return func.fn(*args)
 
     def _reduce(self) -> None:

@@ -18,12 +18,13 @@ from .engine import run_backward
 from .function import Function, FunctionCtx, once_differentiable
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,
                         set_grad_enabled)
-from .gradcheck import gradcheck
+from .gradcheck import gradcheck, gradgradcheck
 from .graph import Node
 
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "no_grad", "enable_grad",
            "set_grad_enabled", "inference_mode", "is_grad_enabled", "Node",
-           "once_differentiable", "gradcheck", "detect_anomaly", "set_detect_anomaly",
+           "once_differentiable", "gradcheck", "gradgradcheck", "detect_anomaly",
+           "set_detect_anomaly",
            "is_anomaly_enabled"]
 
 

@@ -7,7 +7,8 @@ gradient buffer is complete when it is called.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 from .anomaly_mode import check_nan
 from .graph import AccumulateGrad, Node

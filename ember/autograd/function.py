@@ -22,7 +22,8 @@ tensor([ 3., 12.])
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from .graph import Node
 from .grad_mode import no_grad, state
@@ -51,7 +52,6 @@ class BackwardCFunction(Node, FunctionCtx):
 
     _forward_cls: type
     _materialize = True
-    _output_slots: tuple = ()   # positions in ``_saved`` that hold this node's own outputs
     _arg_slots: tuple = ()      # for each forward argument, its edge index (None: not a tensor)
     _in_meta: tuple = ()        # (shape, dtype) per tensor input
     _out_meta: tuple = ()       # (shape, dtype) per output
@@ -61,19 +61,7 @@ class BackwardCFunction(Node, FunctionCtx):
 
     @property
     def saved_tensors(self) -> tuple:
-        saved = self.saved()
-        if not self._output_slots:
-            return saved
-        # Outputs are kept without their grad_fn (no reference cycle); give it back so
-        # that a double backward through the saved output sees this node.
-        from .._tensor import tensor_from_array
-        out = list(saved)
-        for pos, nr in self._output_slots:
-            t = tensor_from_array(saved[pos]._data)
-            t._version = saved[pos]._version
-            t.grad_fn, t._requires_grad, t._output_nr = self, True, nr
-            out[pos] = t
-        return tuple(out)
+        return self.saved()
 
     def backward(self, *grads: Any) -> tuple:
         if self._materialize:
@@ -210,15 +198,9 @@ def _save(ctx: BackwardCFunction, outs: list) -> None:
     to_save = getattr(ctx, "_to_save", None)
     if to_save is None:
         return
-    out_ids = {id(o): i for i, o in enumerate(outs)}
-    kept, output_slots = [], []
-    for pos, t in enumerate(to_save):
-        if t is not None and id(t) in out_ids:
-            output_slots.append((pos, out_ids[id(t)]))
-            t = t.detach()
-        kept.append(t)
-    ctx.save(*kept)
-    ctx._output_slots = tuple(output_slots)
+    # Outputs are kept detached (no reference cycle); ``saved()`` re-attaches them to ctx.
+    out_ids = {id(o) for o in outs}
+    ctx.save(*(t.detach() if t is not None and id(t) in out_ids else t for t in to_save))
 
 
 def once_differentiable(fn: Callable) -> Callable:

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import functools
 import inspect
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
            "is_inference_mode_enabled"]
@@ -148,7 +149,7 @@ class set_grad_enabled(_GradModeContext):  # noqa: N801
 
 
 class inference_mode(_GradModeContext):  # noqa: N801
-    """Like ``no_grad``; ``inference_mode(False)`` leaves the mode unchanged."""
+    """Like ``no_grad``; ``inference_mode(False)`` turns recording back on inside."""
 
     def __new__(cls, mode: Any = True) -> Any:
         if callable(mode) and not isinstance(mode, bool):  # bare ``@inference_mode``
@@ -160,8 +161,7 @@ class inference_mode(_GradModeContext):  # noqa: N801
 
     def __enter__(self) -> None:
         self._prev = (state.enabled, state.inference)
-        if self.mode:
-            state.enabled, state.inference = False, True
+        state.enabled, state.inference = not self.mode, bool(self.mode)
 
     def __exit__(self, *exc: object) -> None:
         state.enabled, state.inference = self._prev

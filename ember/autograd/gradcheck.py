@@ -1,60 +1,79 @@
-"""Numerical gradient checking by central differences (use float64 inputs)."""
+"""Numerical gradient checking by central differences (use float64 inputs).
+
+>>> import ember
+>>> x = ember.rand(3, dtype=ember.float64, requires_grad=True)
+>>> ember.autograd.gradcheck(lambda t: (t * t).sum(), (x,))
+True
+>>> ember.autograd.gradgradcheck(lambda t: t.tanh(), (x,))
+True
+"""
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
-__all__ = ["gradcheck", "numerical_jacobian", "analytical_jacobian"]
+__all__ = ["gradcheck", "gradgradcheck", "numerical_jacobian", "analytical_jacobian"]
 
 
 def _outputs(fn: Callable, inputs: Sequence[Any]) -> list:
+    """The floating-point tensor outputs of ``fn`` (indices and flags are not checked)."""
     out = fn(*inputs)
-    return list(out) if isinstance(out, (tuple, list)) else [out]
+    outs = list(out) if isinstance(out, (tuple, list)) else [out]
+    return [o for o in outs if o._data.dtype.kind in "fc"]
+
+
+def _flat_outputs(fn: Callable, inputs: Sequence[Any]) -> np.ndarray:
+    outs = _outputs(fn, inputs)
+    if not outs:
+        return np.zeros(0)
+    return np.concatenate([np.asarray(o._data, dtype=np.float64).reshape(-1) for o in outs])
 
 
 def numerical_jacobian(fn: Callable, inputs: Sequence[Any], eps: float = 1e-6) -> list:
-    """d(flattened outputs)/d(each differentiable input), by central differences."""
+    """d(flattened outputs)/d(each input requiring grad), by central differences."""
     from .grad_mode import no_grad
     jacs = []
     with no_grad():
+        n_out = _flat_outputs(fn, inputs).size
         for t in inputs:
             if not getattr(t, "requires_grad", False):
                 continue
-            flat = t._data.reshape(-1) if t._data.flags.c_contiguous else None
-            if flat is None:
+            if not t._data.flags.c_contiguous:
                 raise ValueError("gradcheck needs contiguous inputs")
-            cols = []
+            flat = t._data.reshape(-1)
+            jac = np.zeros((n_out, flat.size))
             for i in range(flat.size):
                 orig = flat[i]
                 flat[i] = orig + eps
-                plus = np.concatenate([o._data.reshape(-1) for o in _outputs(fn, inputs)])
+                plus = _flat_outputs(fn, inputs)
                 flat[i] = orig - eps
-                minus = np.concatenate([o._data.reshape(-1) for o in _outputs(fn, inputs)])
+                minus = _flat_outputs(fn, inputs)
                 flat[i] = orig
-                cols.append((plus - minus) / (2 * eps))
-            jacs.append(np.stack(cols, axis=1) if cols else np.zeros((0, 0)))
+                jac[:, i] = (plus - minus) / (2 * eps)
+            jacs.append(jac)
     return jacs
 
 
 def analytical_jacobian(fn: Callable, inputs: Sequence[Any]) -> list:
+    """The same Jacobians from the backward pass, one output element at a time."""
     from . import grad
     from ..ops.creation import zeros_like
     diff = [t for t in inputs if getattr(t, "requires_grad", False)]
-    outs = [o for o in _outputs(fn, inputs)]
     rows: list[list] = [[] for _ in diff]
-    for o in outs:
+    for o in _outputs(fn, inputs):
         for j in range(o.numel()):
-            go = zeros_like(o)
-            go._data.reshape(-1)[j] = 1
-            if not o.requires_grad:
-                gs = [None] * len(diff)
-            else:
+            if o.requires_grad:
+                go = zeros_like(o)
+                go._data.reshape(-1)[j] = 1
                 gs = grad(o, diff, go, retain_graph=True, allow_unused=True)
+            else:
+                gs = [None] * len(diff)
             for k, (g, t) in enumerate(zip(gs, diff)):
                 rows[k].append(np.zeros(t.numel()) if g is None else
-                               g._data.reshape(-1).astype(np.float64))
+                               np.asarray(g._data, dtype=np.float64).reshape(-1))
     return [np.stack(r, axis=0) if r else np.zeros((0, t.numel())) for r, t in zip(rows, diff)]
 
 
@@ -71,3 +90,26 @@ def gradcheck(fn: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1e-
                                    f"numerical:{n}\nanalytical:{a}\n")
             return False
     return True
+
+
+def gradgradcheck(fn: Callable, inputs: Any, grad_outputs: Any = None, *, eps: float = 1e-6,
+                  atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = True,
+                  **_: Any) -> bool:
+    """``gradcheck`` of the gradients themselves: checks the double backward of ``fn``."""
+    from . import grad
+    inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+    diff = [t for t in inputs if getattr(t, "requires_grad", False)]
+    if grad_outputs is None:
+        from .._tensor import tensor_from_array
+        gen = np.random.default_rng(0)
+        grad_outputs = [tensor_from_array(gen.standard_normal(o._data.shape)
+                                          .astype(o._data.dtype))
+                        for o in _outputs(fn, inputs)]
+
+    def first_grads(*args: Any) -> tuple:
+        outs = [o for o in _outputs(fn, args) if o.requires_grad]
+        grads = grad(outs, [t for t in args if getattr(t, "requires_grad", False)],
+                     grad_outputs[:len(outs)], create_graph=True, allow_unused=True)
+        return tuple(g for g in grads if g is not None)
+    return gradcheck(first_grads, inputs, eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception) if diff else True

@@ -17,7 +17,8 @@ from __future__ import annotations
 import re
 import sys
 import weakref
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from .grad_mode import state
 
@@ -54,10 +55,16 @@ class RemovableHandle:
         self.remove()
 
 
+class _Hooks(dict):
+    """A hook table that handles can refer to weakly."""
+
+    __slots__ = ("__weakref__",)
+
+
 def _add_to(node: Node, attr: str, entry: Any) -> RemovableHandle:
     store = node.__dict__.get(attr)
     if store is None:
-        store = {}
+        store = _Hooks()
         setattr(node, attr, store)
     handle = RemovableHandle(store)
     store[handle.id] = entry
@@ -112,6 +119,8 @@ class Node:
         for t, v in zip(saved, self._versions):
             if t is not None and t._version[0] != v:
                 raise RuntimeError(_modified_message(t, v))
+        if state.enabled:  # create_graph: own outputs must carry this node again
+            return tuple(_reattach(t, self) for t in saved)
         return saved
 
     def release(self) -> None:
@@ -154,13 +163,29 @@ def _modified_message(t: Any, expected: int) -> str:
     else:
         # A node's own output is saved detached; ``detach`` remembers its producer.
         producer = getattr(t, "_saved_output_of", None)
-        origin = (f", which is output {producer[0]} of {_short_name(producer[1])},"
-                  if producer is not None else "")
+        node = producer[1]() if producer is not None else None
+        origin = (f", which is output {producer[0]} of {_short_name(type(node))},"
+                  if node is not None else "")
     return ("one of the variables needed for gradient computation has been modified by an "
             f"inplace operation: {what}{origin} is at version {t._version[0]}; expected "
             f"version {expected} instead. Hint: enable anomaly detection to find the "
             "operation that failed to compute its gradient, with "
             "ember.autograd.set_detect_anomaly(True, check_nan=False).")
+
+
+def _reattach(t: Any, node: Node) -> Any:
+    """A node saves its own output detached (no reference cycle). For a differentiable
+    backward, give that output its producer back, as torch's saved variables do."""
+    if t is None or t.grad_fn is not None:
+        return t
+    origin = getattr(t, "_saved_output_of", None)
+    if origin is None or origin[1]() is not node:
+        return t
+    from .._tensor import tensor_from_array
+    out = tensor_from_array(t._data)
+    out._version = t._version
+    out.grad_fn, out._requires_grad, out._output_nr = node, True, origin[0]
+    return out
 
 
 def _short_name(cls: type) -> str:

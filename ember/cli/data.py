@@ -83,20 +83,13 @@ def _collate(batch):
     return default_collate(batch)
 
 
-def _quiet_worker(worker_id: int) -> None:
-    # Ctrl-C reaches the whole process group: workers ignore it so that the main process alone
-    # decides how to stop (it finishes the batch and saves a checkpoint).
-    import signal
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 def make_loader(split: Split, batch_size: int, order: np.ndarray | None = None,
                 workers: int = 0):
     """A DataLoader over ``split`` visiting ``order`` (default: sequential), in batches."""
     dataset = InMemoryImages(split)
     sampler = None if order is None else order.tolist()
     return DataLoader(dataset, batch_size=batch_size, sampler=sampler, num_workers=workers,
-                      collate_fn=_collate, worker_init_fn=_quiet_worker if workers else None)
+                      collate_fn=_collate)
 
 
 def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:

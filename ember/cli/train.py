@@ -42,6 +42,13 @@ def _positive(text: str) -> int:
     return value
 
 
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:  # also rejects nan
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
 def _non_negative(text: str) -> int:
     value = int(text)
     if value < 0:
@@ -60,7 +67,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--model", choices=sorted(MODELS), help="default: mlp")
     p.add_argument("--epochs", type=_positive, help="default: 10")
     p.add_argument("--batch-size", type=_positive, help="default: 64")
-    p.add_argument("--lr", type=float, help="learning rate (default: 1e-3)")
+    p.add_argument("--lr", type=_positive_float, help="learning rate (default: 1e-3)")
     p.add_argument("--optimizer", choices=["sgd", "adam", "adamw"], help="default: adam")
     p.add_argument("--momentum", type=float, help="SGD momentum (default: 0.9)")
     p.add_argument("--weight-decay", type=float,
@@ -179,15 +186,16 @@ def run(args: argparse.Namespace) -> int:
         out = Path(saved["path"]).parent
     else:
         out = _default_out()
+    # the data first: a run that cannot load its dataset leaves no empty directory behind
+    trainer = Trainer(cfg, device=device, out=out, data_dir=args.data_dir,
+                      download=not args.no_download, workers=args.workers,
+                      progress=args.progress, checkpoint_name=CHECKPOINT_NAME)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise CLIError(f"cannot create output directory {out}: {e.strerror}") from None
     if not args.out and saved is None and out.parent.name == "runs":
         _link_latest(out)
-    trainer = Trainer(cfg, device=device, out=out, data_dir=args.data_dir,
-                      download=not args.no_download, workers=args.workers,
-                      progress=args.progress, checkpoint_name=CHECKPOINT_NAME)
     trainer.setup(saved)
     interrupt_after = os.environ.get("EMBER_TEST_SIGINT_AFTER_STEPS")
     trainer.sigint_after = int(interrupt_after) if interrupt_after else None

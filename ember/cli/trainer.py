@@ -25,6 +25,10 @@ def _progress_disabled(mode: str) -> bool | None:
     return {"auto": None, "on": False, "off": True}[mode]  # None: tqdm decides by the tty
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 class Trainer:
     """Holds one run's model, optimizer, data and position (epoch, step within it)."""
 
@@ -67,7 +71,7 @@ class Trainer:
     def fit(self, stop) -> int:
         epochs = self.cfg["epochs"]
         if self.epoch >= epochs:
-            print(f"Nothing to do: the checkpoint has finished {self.epoch} epochs "
+            print(f"Nothing to do: the checkpoint has finished {_plural(self.epoch, 'epoch')} "
                   f"(pass --epochs N with N > {self.epoch} to train longer).")
             return 0
         self._print_header()
@@ -79,20 +83,21 @@ class Trainer:
                 return self._interrupted()
         last = self.history[-1]
         mean_s = sum(h["epoch_seconds"] for h in self.history) / len(self.history)
-        print(f"Done: test accuracy {100 * last['test_accuracy']:.2f}% after {epochs} epochs "
-              f"({mean_s:.1f} s per epoch). Checkpoint: {self.checkpoint_path}")
+        print(f"Done: test accuracy {100 * last['test_accuracy']:.2f}% after "
+              f"{_plural(epochs, 'epoch')} ({mean_s:.1f} s per epoch). "
+              f"Checkpoint: {self.checkpoint_path}")
         return 0
 
     def _print_header(self) -> None:
         cfg = self.cfg
         print(self.model)
-        where = "resuming" if self.epoch or self.step else "starting"
+        where = f"epoch {self.epoch + 1}" + (f", batch {self.step + 1}" if self.step else "")
         print(f"Training {cfg['model']} on {cfg['dataset']} "
               f"({fmt_count(len(self.train_split))} train / {fmt_count(len(self.test_split))} "
               f"test samples): {cfg['optimizer']} lr={cfg['lr']:g}, batch {cfg['batch_size']}, "
-              f"{cfg['epochs']} epochs on {self.device}; {where} at epoch {self.epoch + 1}"
-              f"{f', batch {self.step + 1}' if self.step else ''}; writing to {self.out}",
-              flush=True)
+              f"{_plural(cfg['epochs'], 'epoch')} on {self.device}; "
+              f"{'resuming' if self.epoch or self.step else 'starting'} at {where}; "
+              f"writing to {self.out}", flush=True)
 
     def _epoch_loader(self):
         order = D.epoch_order(len(self.train_split), self.cfg["seed"], self.epoch)

@@ -59,6 +59,8 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
               inplace: bool = False) -> Tensor:
     """Zero entire channels of (N, C, H, W) or (C, H, W) input with probability ``p``.
 
+    >>> import ember
+    >>> import ember.nn.functional as F
     >>> F.dropout2d(ember.ones(1, 2, 2, 2), training=False).sum()
     tensor(8.)
     """

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._backend import array_module
 from .._tensor import Tensor, tensor_from_array
+from ..ops import linear as _linear
 from ..ops import nn_ops as _nn
 from ..ops.linalg import addmm, einsum, linear_forward
 from ._functional_activation import *  # noqa: F403
@@ -42,12 +44,33 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is not None and input._data.dtype != weight._data.dtype:
         raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
                            f"{_type_name(input)} and {_type_name(weight)}")
-    if nd == 2 or bias is None:
+    if nd == 2:
+        if _linear.fusable(input, weight, bias):
+            return _linear.linear(input, weight, bias)
         return linear_forward(input, weight, bias)
+    if bias is None:
+        return linear_forward(input, weight, bias)
+    if not _flattens_without_copy(input._data):
+        # torch multiplies such inputs batched and adds the bias separately.
+        return linear_forward(input, weight, None) + bias
     lead = input._data.shape[:-1]
     flat = input.reshape(-1, input._data.shape[-1])
-    out = addmm(bias, flat, weight.t())
+    if _linear.fusable(flat, weight, bias):
+        out = _linear.linear(flat, weight, bias)
+    else:
+        out = addmm(bias, flat, weight.t())
     return out.view(*lead, out._data.shape[-1])
+
+
+def _flattens_without_copy(data: np.ndarray) -> bool:
+    """Whether ``data`` can be seen as 2-D ``(-1, last)`` without copying."""
+    if data.flags.c_contiguous:
+        return True
+    try:
+        np.reshape(data, (-1, data.shape[-1]), copy=False)
+    except ValueError:
+        return False
+    return True
 
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor,
@@ -109,12 +132,16 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         num_classes = int(data.max()) + 1 if data.size else 0
     elif data.size and data.max() >= num_classes:
         raise RuntimeError("Class values must be smaller than num_classes.")
-    out = (data[..., None] == np.arange(num_classes)).astype(np.int64)
+    classes = array_module(data).arange(num_classes)
+    out = (data[..., None] == classes).astype(np.int64)
     return tensor_from_array(out)
 
 
-def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
+              out: Tensor | None = None) -> Tensor:
     """Divide by the ``p``-norm along ``dim`` (at least ``eps``)."""
     norm = input.norm(p, dim, keepdim=True).clamp(min=eps)
-    return input / norm.expand_as(input)
+    result = input / norm.expand_as(input)
+    return result if out is None else out.copy_(result)
 
+from ._functional_conv import *  # noqa: E402,F401,F403

@@ -133,10 +133,16 @@ def sum_to(grad: Tensor, shape: tuple) -> Tensor:
 
 
 def check_inplace(t: Tensor) -> None:
-    """Refuse in-place changes that would corrupt autograd (leaf that requires grad)."""
-    if state.enabled and t._requires_grad and t.grad_fn is None:
-        raise RuntimeError(
-            "a leaf Variable that requires grad is being used in an in-place operation.")
+    """Refuse in-place changes that would corrupt autograd (a leaf that requires grad, or a
+    view of one)."""
+    if state.enabled and t._requires_grad:
+        if t.grad_fn is None:
+            raise RuntimeError(
+                "a leaf Variable that requires grad is being used in an in-place operation.")
+        base = t._base
+        if base is not None and base.grad_fn is None and base._requires_grad:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in "
+                               "an in-place operation.")
 
 
 def bump_version(t: Tensor) -> None:
@@ -181,4 +187,7 @@ def rebase_history(t: Tensor, node_type: type, *inputs: Any) -> Any:
     t.grad_fn = node
     t._requires_grad = True
     t._output_nr = 0
+    if t._base is not None:  # written through a view: the base's history changes too
+        from ..autograd.views import rebase_view
+        rebase_view(t)
     return node

@@ -1,4 +1,8 @@
-"""Comparisons, logical and bitwise ops (bool results, never differentiable), and ``where``."""
+"""Comparisons, logical and bitwise ops (never differentiable), and ``where``.
+
+Comparisons promote their operands as arithmetic does (``int_tensor > 2.5`` compares as
+floats) and return bool tensors.
+"""
 
 from __future__ import annotations
 
@@ -6,72 +10,114 @@ from typing import Any
 
 import numpy as np
 
+from .. import _dtype as D
 from ..autograd.graph import Node
-from ._core import Tensor, binary_operands, record, sum_to, wrap
+from ._core import Tensor, binary_operands, record, wrap
+from .arithmetic import _meta, _reduce, _shape, _size_error, _write_out
 
 __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "equal", "allclose", "isclose",
            "logical_and", "logical_or", "logical_xor", "logical_not",
            "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "where"]
 
+_OPERAND_TYPES = (Tensor, int, float, complex, np.generic)
 
-def _compare(np_fn):
-    def op(input: Any, other: Any, *, out: Any = None) -> Tensor:
+
+def _compare(np_fn: Any, name: str) -> Any:
+    def op(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
+        if not isinstance(other, _OPERAND_TYPES):
+            # Lets Python answer ``t == None`` (False) or raise its own TypeError for ``<``.
+            return NotImplemented
         ad, bd = binary_operands(input, other)
-        return wrap(np_fn(ad, bd))
-    op.__name__ = np_fn.__name__
+        try:
+            res = wrap(np_fn(ad, bd))
+        except ValueError:
+            raise _size_error(_shape(ad), _shape(bd)) from None
+        return res if out is None else _write_out(res, out, name)
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"Elementwise ``{name}`` comparison with broadcasting; a bool tensor."
     return op
 
 
-eq = _compare(np.equal)
-ne = _compare(np.not_equal)
-lt = _compare(np.less)
-le = _compare(np.less_equal)
-gt = _compare(np.greater)
-ge = _compare(np.greater_equal)
+eq = _compare(np.equal, "eq")
+ne = _compare(np.not_equal, "ne")
+lt = _compare(np.less, "lt")
+le = _compare(np.less_equal, "le")
+gt = _compare(np.greater, "gt")
+ge = _compare(np.greater_equal, "ge")
 
 
 def equal(input: Tensor, other: Tensor) -> bool:
-    """True when both tensors have the same shape and elements."""
-    return input._data.shape == other._data.shape and bool(np.array_equal(input._data, other._data))
+    """True when both tensors have the same shape and elements (dtypes may differ)."""
+    return input._data.shape == other._data.shape and bool(
+        np.array_equal(input._data, other._data))
+
+
+def _same_dtype(input: Tensor, other: Tensor) -> None:
+    if input._data.dtype != other._data.dtype:
+        raise RuntimeError(f"{D.scalar_type_name(input.dtype)} did not match "
+                           f"{D.scalar_type_name(other.dtype)}")
 
 
 def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
             equal_nan: bool = False) -> Tensor:
-    ad, bd = binary_operands(input, other)
-    return wrap(np.isclose(ad, bd, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    """``|input - other| <= atol + rtol * |other|`` elementwise (same dtypes required)."""
+    _same_dtype(input, other)
+    a, b = input._data, other._data
+    if a.dtype.kind in "biu":  # exact integers: no float rounding in the difference
+        a, b = a.astype(np.float64), b.astype(np.float64)
+    return wrap(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
              equal_nan: bool = False) -> bool:
+    """True when ``isclose`` holds everywhere."""
     return bool(np.all(isclose(input, other, rtol, atol, equal_nan)._data))
 
 
-def _logical(np_fn):
-    def op(input: Any, other: Any) -> Tensor:
-        a = input._data if isinstance(input, Tensor) else input
-        b = other._data if isinstance(other, Tensor) else other
-        return wrap(np_fn(a, b))
-    op.__name__ = np_fn.__name__
+def _logical(np_fn: Any, name: str) -> Any:
+    def op(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+        if not isinstance(other, Tensor):
+            raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not "
+                            f"{type(other).__name__}")
+        a, b = input._data, other._data
+        try:
+            res = wrap(np_fn(a, b))
+        except ValueError:
+            raise _size_error(a.shape, b.shape) from None
+        return res if out is None else _write_out(res, out, name)
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"Elementwise ``{name}`` of the truth values (nonzero is True)."
     return op
 
 
-logical_and = _logical(np.logical_and)
-logical_or = _logical(np.logical_or)
-logical_xor = _logical(np.logical_xor)
+logical_and = _logical(np.logical_and, "logical_and")
+logical_or = _logical(np.logical_or, "logical_or")
+logical_xor = _logical(np.logical_xor, "logical_xor")
 
 
-def logical_not(input: Tensor) -> Tensor:
-    return wrap(np.logical_not(input._data))
+def logical_not(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    res = wrap(np.logical_not(input._data))
+    return res if out is None else _write_out(res, out, "logical_not")
 
 
-def _bitwise(np_fn, name: str):
-    def op(input: Any, other: Any) -> Tensor:
+def _refuse_float(ad: Any, kernel: str) -> None:
+    kind = getattr(ad, "dtype", np.dtype(float) if isinstance(ad, float) else np.dtype(int))
+    if kind.kind not in "biu":
+        raise NotImplementedError(f'"{kernel}" not implemented for '
+                                  f"'{D.scalar_type_name(D.from_np(kind))}'")
+
+
+def _bitwise(np_fn: Any, name: str) -> Any:
+    def op(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
         ad, bd = binary_operands(input, other)
-        kinds = {getattr(x, "dtype", np.dtype("i")).kind for x in (ad, bd)}
-        if kinds - set("biu"):
-            raise RuntimeError(f'"{name}_cpu" not implemented for \'Float\'')
-        return wrap(np_fn(ad, bd))
-    op.__name__ = np_fn.__name__
+        _refuse_float(ad if isinstance(input, Tensor) else bd, f"{name}_cpu")
+        try:
+            res = wrap(np_fn(ad, bd))
+        except ValueError:
+            raise _size_error(_shape(ad), _shape(bd)) from None
+        return res if out is None else _write_out(res, out, name)
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"Elementwise ``{name}`` of integer or bool tensors."
     return op
 
 
@@ -80,36 +126,59 @@ bitwise_or = _bitwise(np.bitwise_or, "bitwise_or")
 bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
 
 
-def bitwise_not(input: Tensor) -> Tensor:
+def bitwise_not(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Bitwise complement of an integer tensor (logical not of a bool tensor)."""
+    _refuse_float(input._data, "bitwise_not_cpu")
+    res = wrap(np.invert(input._data))
+    return res if out is None else _write_out(res, out, "bitwise_not")
+
+
+def invert(input: Tensor) -> Tensor:
+    """The ``~`` operator: only integer and bool tensors."""
     if input._data.dtype.kind not in "biu":
-        raise RuntimeError("\"bitwise_not_cpu\" not implemented for 'Float'")
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
+                        "tensors")
     return wrap(np.invert(input._data))
 
 
 class WhereBackward0(Node):
     def backward(self, grad: Tensor) -> tuple:
         (cond,) = self.saved()
-        zero = grad * 0
-        ga = sum_to(grad.where(cond, zero), self.a_shape) if self.needs[0] else None
-        gb = sum_to(zero.where(cond, grad), self.b_shape) if self.needs[1] else None
-        return None, ga, gb
+        ma, mb = self.meta
+        ga = None if ma is None else _reduce(where(cond, grad, 0.0), ma)
+        gb = None if mb is None else _reduce(where(cond, 0.0, grad), mb)
+        return ga, gb
+
+
+def _where_operands(input: Any, other: Any) -> tuple:
+    if isinstance(input, Tensor) or isinstance(other, Tensor):
+        return binary_operands(input, other)
+    dt = D.result_type(input, other).np  # two Python scalars
+    return dt.type(input), dt.type(other)
 
 
 def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
-    """Elements of ``input`` where ``condition`` holds, else of ``other`` (broadcasting)."""
+    """Elements of ``input`` where ``condition`` holds, else of ``other`` (broadcasting).
+
+    With only ``condition``, the indices of its nonzero elements, one tensor per dimension.
+
+    >>> ember.where(ember.tensor([True, False]), ember.tensor([1.0, 2.0]), 0.0)
+    tensor([1., 0.])
+    """
     if input is None and other is None:
         from .indexing import nonzero
         return nonzero(condition, as_tuple=True)
-    ad, bd = binary_operands(input, other)
     cond = condition._data
     if cond.dtype != np.bool_:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
-                           f"with dtype {condition.dtype.name.capitalize()}")
-    res = wrap(np.where(cond, ad, bd))
-    node = record(res, WhereBackward0, condition, input, other)
+                           f"with dtype {D.scalar_type_name(condition.dtype)}")
+    ad, bd = _where_operands(input, other)
+    try:
+        res = wrap(np.where(cond, ad, bd))
+    except ValueError:
+        raise _size_error(_shape(ad), _shape(bd)) from None
+    node = record(res, WhereBackward0, input, other)  # no edge for the condition
     if node is not None:
         node.save(condition)
-        node.needs = tuple(isinstance(x, Tensor) and x._requires_grad for x in (input, other))
-        node.a_shape = input._data.shape if isinstance(input, Tensor) else ()
-        node.b_shape = other._data.shape if isinstance(other, Tensor) else ()
+        node.meta = (_meta(input), _meta(other))
     return res

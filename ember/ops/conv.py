@@ -29,6 +29,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..autograd.graph import Node
+from ._numpy_grad import refuse_double_backward
 from ._core import Tensor, record, wrap
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
@@ -163,12 +164,14 @@ def _check_shapes(x: np.ndarray, w: np.ndarray, bias: Tensor | None, groups: int
                            f"at dimension 0, but got weight of size [{size(w.shape)}] instead")
     expected = w.shape[0] if transposed else w.shape[1] * groups
     if x.shape[1] != expected:
-        raise RuntimeError(f"Given {'transposed=1, ' if transposed else ''}groups={groups}, "
-                           f"weight of size {size(w.shape)}, expected input{size(x.shape)} to "
-                           f"have {expected} channels, but got {x.shape[1]} channels instead")
+        prefix = "transposed=1" if transposed else f"groups={groups}"
+        raise RuntimeError(f"Given {prefix}, weight of size {size(w.shape)}, expected "
+                           f"input{size(x.shape)} to have {expected} channels, but got "
+                           f"{x.shape[1]} channels instead")
     out_c = w.shape[1] * groups if transposed else w.shape[0]
     if bias is not None and (bias._data.ndim != 1 or bias._data.shape[0] != out_c):
-        raise RuntimeError(f"Given weight of size {size(w.shape)}, expected bias to be "
+        prefix = "transposed=1, " if transposed else ""
+        raise RuntimeError(f"Given {prefix}weight of size {size(w.shape)}, expected bias to be "
                            f"1-dimensional with {out_c} elements, but got bias of size "
                            f"{size(bias._data.shape)} instead")
 
@@ -239,6 +242,7 @@ class ConvolutionBackward0(Node):
     """Gradient of a (transposed) convolution; NumPy kernels, so no double backward."""
 
     def backward(self, grad: Tensor) -> tuple:
+        refuse_double_backward(self)
         _, weight = self.saved()
         w = weight._data.reshape(self.w4)
         g = grad._data.reshape(self.out4)
@@ -246,7 +250,8 @@ class ConvolutionBackward0(Node):
             gx, gw = self._transposed_grads(g, w)
         else:
             gx, gw = self._conv_grads(g, w)
-        gb = wrap(g.sum(axis=(0, 2, 3))) if self.needs[2] else None
+        gb = wrap(np.einsum("nck->c", g.reshape(g.shape[0], g.shape[1], -1))) \
+            if self.needs[2] else None
         gx = wrap(gx.reshape(self.in_shape)) if gx is not None else None
         gw = wrap(gw.reshape(self.w_shape)) if gw is not None else None
         return gx, gw, gb
@@ -286,6 +291,9 @@ def _convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any
     name = f"conv{dims}d"
     _check_types(input, weight, bias)
     x, unbatched = _as_batched(input, dims, name)
+    if unbatched:  # as torch: add a batch axis, convolve, drop it (recorded as views)
+        return _convolution(input.unsqueeze(0), weight, bias, stride, padding, dilation,
+                            groups, dims).squeeze(0)
     w = weight._data
     _check_shapes(x, w, bias, groups, transposed=False)
     stride, dilation = _tuple(stride, dims, "stride"), _tuple(dilation, dims, "dilation")
@@ -301,25 +309,20 @@ def _convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any
     stride, dilation, pads = _lift(dims, stride, dilation, pads)
     geo = _geometry(x.shape[2:], w.shape[2:], stride, dilation, pads, groups)
     out2, cols = _conv_forward(x, w, geo)
-    if bias is not None:
+    if bias is not None:  # on the (O, N*OH*OW) product, each channel is one contiguous row
         out2 += bias._data[:, None]
     out = _to_nchw(out2, x.shape[0], geo.out_hw)
-    res = wrap(_restore(out, dims, unbatched))
+    res = wrap(out[:, :, 0, :] if dims == 1 else out)
     _record(res, input, weight, bias, geo=geo, transposed=False, w4=w.shape, in4=x.shape,
             out4=out.shape, cols=cols if weight._requires_grad else None)
     return res
-
-
-def _restore(out: np.ndarray, dims: int, unbatched: bool) -> np.ndarray:
-    if dims == 1:
-        out = out[:, :, 0, :]
-    return out[0] if unbatched else out
 
 
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
            padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
     """2-d convolution (cross-correlation) of (N, C, H, W) with (O, C/groups, kh, kw).
 
+    >>> import ember
     >>> x = ember.randn(8, 3, 28, 28); w = ember.randn(16, 3, 3, 3)
     >>> conv2d(x, w, padding=1).shape
     ember.Size([8, 16, 28, 28])
@@ -362,6 +365,9 @@ def _conv_transpose(input: Tensor, weight: Tensor, bias: Tensor | None, stride: 
                     dims: int) -> Tensor:
     _check_types(input, weight, bias)
     x, unbatched = _as_batched(input, dims, f"conv_transpose{dims}d")
+    if unbatched:
+        return _conv_transpose(input.unsqueeze(0), weight, bias, stride, padding,
+                               output_padding, groups, dilation, dims).squeeze(0)
     w = weight._data
     _check_shapes(x, w, bias, groups, transposed=True)
     args = [_tuple(v, dims, k) for v, k in ((stride, "stride"), (padding, "padding"),
@@ -377,7 +383,7 @@ def _conv_transpose(input: Tensor, weight: Tensor, bias: Tensor | None, stride: 
     out = _conv_input_grad(x2, w, x.shape[0], geo, out_hw)
     if bias is not None:
         out += bias._data[:, None, None]
-    res = wrap(_restore(out, dims, unbatched))
+    res = wrap(out[:, :, 0, :] if dims == 1 else out)
     _record(res, input, weight, bias, geo=geo, transposed=True, w4=w.shape, in4=x.shape,
             out4=out.shape, x2=x2 if weight._requires_grad else None)
     return res
@@ -388,6 +394,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
                      groups: int = 1, dilation: Any = 1) -> Tensor:
     """Transposed 2-d convolution of (N, Cin, H, W) with (Cin, Cout/groups, kh, kw).
 
+    >>> import ember
     >>> conv_transpose2d(ember.randn(1, 4, 5, 5), ember.randn(4, 2, 3, 3), stride=2).shape
     ember.Size([1, 2, 11, 11])
     """

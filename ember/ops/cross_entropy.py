@@ -77,18 +77,27 @@ class _ClassTargets:
                  ignore_index: int) -> None:
         _check_class_target(input, target)
         canon = _Canonical(input._data.shape)
-        idx = np.asarray(target._data).astype(np.int64, copy=False).reshape(canon.n, canon.s)
+        idx = target._data.astype(np.int64, copy=False).reshape(canon.n, canon.s)
         valid = idx != ignore_index
-        bad = valid & ((idx < 0) | (idx >= canon.c))
-        if bad.any():
+        everything = bool(valid.all())  # the common case: nothing ignored, cheaper checks
+        counted = idx if everything else idx[valid]
+        if counted.size and (counted.min() < 0 or counted.max() >= canon.c):
+            bad = valid & ((idx < 0) | (idx >= canon.c))
             raise IndexError(f"Target {idx[bad][0]} is out of bounds.")
         self.canon, self.valid = canon, valid
-        self.index = np.where(valid, idx, 0)
+        self.index = idx if everything else np.where(valid, idx, 0)
         dtype = input._data.dtype
         self.class_weight = None if weight is None else weight._data.astype(dtype, copy=False)
-        picked = (np.ones(idx.shape, dtype) if weight is None
-                  else self.class_weight[self.index])
-        self.weight = np.where(valid, picked, dtype.type(0))  # (N, S)
+        if weight is None:
+            self.weight = valid.astype(dtype)  # (N, S): 1 per counted target, 0 if ignored
+        else:
+            picked = self.class_weight[self.index]
+            self.weight = picked if everything else np.where(valid, picked, dtype.type(0))
+
+    def class_weights(self) -> np.ndarray:
+        if self.class_weight is None:  # *_like keeps the array's backend (NumPy or CuPy)
+            return np.ones_like(self.weight, shape=(self.canon.c,))
+        return self.class_weight
 
     def total_weight(self) -> np.ndarray:
         """The ``reduction='mean'`` denominator: the summed weight of non-ignored targets."""
@@ -96,7 +105,7 @@ class _ClassTargets:
 
     def scatter(self, values: np.ndarray) -> np.ndarray:
         """An ``(N, C, S)`` array holding ``values[n, s]`` at each target class, 0 elsewhere."""
-        out = np.zeros(self.canon.view, dtype=values.dtype)
+        out = np.zeros_like(values, shape=self.canon.view)
         np.put_along_axis(out, self.index[:, None, :], values[:, None, :], axis=1)
         return out
 
@@ -182,10 +191,16 @@ class _CrossEntropyBackward(Node):
         from .activation import log_softmax
         x, target = self.saved()
         canon = self.canon
+        if target is None and not state.enabled:
+            return (self._class_grad_arrays(grad),)
         # Under create_graph the log-probabilities are recomputed so they carry history.
         logp = log_softmax(x.reshape(canon.view), 1) if state.enabled else self.logp
-        a = self.coef if target is None else self._prob_coef(target)
-        total = self.coef_sum if target is None else a.sum(1, keepdim=True)
+        if target is None:
+            a, total = (wrap(c) for c in _class_coef(self.targets, self.smoothing,
+                                                      logp._data.dtype))
+        else:
+            a = self._prob_coef(target)
+            total = a.sum(1, keepdim=True)
         g = _grad_per_sample(grad, canon, self.reduction, self.scale)
         gx = ((logp.exp() * total - a) * g).reshape(canon.shape) if self.needs[0] else None
         gt = None
@@ -195,6 +210,25 @@ class _CrossEntropyBackward(Node):
             gt = (-(logp * w) * g).reshape(canon.shape)
         return gx, gt
 
+    def _class_grad_arrays(self, grad: Tensor) -> Tensor:
+        """The class-index gradient on arrays, without building ``a`` (no graph needed)."""
+        targets, canon, dtype = self.targets, self.canon, self.logp._data.dtype
+        weight = targets.weight[:, None, :]
+        idx = targets.index[:, None, :]
+        if self.smoothing:
+            spread = targets.class_weights()[None, :, None] * dtype.type(
+                self.smoothing / canon.c) * targets.valid[:, None, :]
+            weight = weight * dtype.type(1.0 - self.smoothing)
+            total = weight + spread.sum(axis=1, keepdims=True)
+        gx = np.exp(self.logp._data) * (weight if not self.smoothing else total)
+        np.put_along_axis(gx, idx, np.take_along_axis(gx, idx, axis=1) - weight, axis=1)
+        if self.smoothing:
+            gx -= spread
+        g = grad._data.reshape(canon.n, 1, canon.s) if self.reduction == "none" else \
+            grad._data * dtype.type(self.scale)
+        gx *= g
+        return wrap(gx.reshape(canon.shape))
+
     def _prob_coef(self, target: Tensor) -> Tensor:
         y = target.reshape(self.canon.view)
         if self.smoothing:
@@ -202,7 +236,7 @@ class _CrossEntropyBackward(Node):
         return y if self.class_weight is None else y * self.class_weight
 
     def _release_extra(self) -> None:
-        self.logp = self.coef = self.coef_sum = None
+        self.logp = self.targets = None
 
 
 # Fused nodes take the name of the op torch leaves at the top of its own chain for the same
@@ -232,6 +266,37 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
 
     ``target`` holds class indices, or class probabilities shaped like ``input``.
     """
+    probs = _check_cross_entropy(input, target, weight, ignore_index, label_smoothing)
+    canon = _Canonical(input._data.shape)
+    _check_weight(weight, canon.c)
+    logp = _log_softmax3(input._data.reshape(canon.view))
+    targets = None
+    if probs:
+        coef, class_weight = _prob_setup(target, weight, canon, label_smoothing,
+                                         input._data.dtype)
+        per_sample = -(coef * logp).sum(axis=1)
+        denominator = canon.n * canon.s
+    else:
+        targets = _ClassTargets(input, target, weight, ignore_index)
+        per_sample = _class_losses(targets, logp, label_smoothing)
+        denominator, class_weight = targets.total_weight(), None
+    res = wrap(_reduce(per_sample, reduction, denominator, canon.per_sample))
+    node_type = _ce_node_type(input._data.ndim, reduction, probs, label_smoothing)
+    # Class indices are not differentiable: like torch, the node then has one edge.
+    node = record(res, node_type, *((input, target) if probs else (input,)))
+    if node is not None:
+        node.canon, node.reduction = canon, reduction
+        node.scale = _inverse(denominator) if reduction == "mean" else 1.0
+        node.smoothing, node.class_weight = label_smoothing, class_weight
+        node.needs = (input._requires_grad, probs and target._requires_grad)
+        node.logp, node.targets = wrap(logp), targets
+        node.save(input, target if probs else None)
+    return res
+
+
+def _check_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None,
+                         ignore_index: int, label_smoothing: float) -> bool:
+    """torch's argument checks; True when ``target`` holds class probabilities."""
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     _no_weight_grad(weight)
@@ -245,32 +310,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     if input._data.dtype.kind != "f":
         raise RuntimeError('"log_softmax_lastdim_kernel_impl" not implemented for '
                            f"'{input.dtype._legacy[:-len('Tensor')]}'")
-    canon = _Canonical(input._data.shape)
-    _check_weight(weight, canon.c)
-    logp = _log_softmax3(input._data.reshape(canon.view))
-    if probs:
-        coef, coef_sum, class_weight = _prob_setup(target, weight, canon, label_smoothing,
-                                                   input._data.dtype)
-        denominator = canon.n * canon.s
-    else:
-        targets = _ClassTargets(input, target, weight, ignore_index)
-        coef, coef_sum = _class_coef(targets, label_smoothing, input._data.dtype)
-        denominator, class_weight = targets.total_weight(), None
-    per_sample = -(coef * logp).sum(axis=1)
-    res = wrap(_reduce(per_sample, reduction, denominator, canon.per_sample))
-    node_type = _ce_node_type(input._data.ndim, reduction, probs, label_smoothing)
-    # Class indices are not differentiable: like torch, the node then has one edge.
-    node = record(res, node_type, *((input, target) if probs else (input,)))
-    if node is not None:
-        node.canon, node.reduction = canon, reduction
-        node.scale = _inverse(denominator) if reduction == "mean" else 1.0
-        node.smoothing, node.class_weight = label_smoothing, class_weight
-        node.needs = (input._requires_grad, probs and target._requires_grad)
-        node.logp = wrap(logp)
-        node.coef = None if probs else wrap(coef)
-        node.coef_sum = None if probs else wrap(coef_sum)
-        node.save(input, target if probs else None)
-    return res
+    return probs
 
 
 def _check_weight(weight: Tensor | None, classes: int) -> None:
@@ -280,14 +320,24 @@ def _check_weight(weight: Tensor | None, classes: int) -> None:
                            f"{list(weight._data.shape)}")
 
 
+def _class_losses(targets: _ClassTargets, logp: np.ndarray, smoothing: float) -> np.ndarray:
+    """Per-position losses ``-sum_c a[n, c] log p[n, c]`` without building ``a``."""
+    picked = np.take_along_axis(logp, targets.index[:, None, :], axis=1)[:, 0, :]
+    losses = -(targets.weight * picked)
+    if smoothing:
+        dtype = logp.dtype
+        spread = -(logp * targets.class_weights()[None, :, None]).sum(axis=1) * targets.valid
+        losses = losses * dtype.type(1.0 - smoothing) + spread * dtype.type(
+            smoothing / targets.canon.c)
+    return losses
+
+
 def _class_coef(targets: _ClassTargets, smoothing: float, dtype: np.dtype) -> tuple:
     """``a`` (N, C, S) and its class sum (N, 1, S) for class-index targets."""
     w_t = targets.weight
     coef = targets.scatter(w_t * dtype.type(1.0 - smoothing) if smoothing else w_t)
     if smoothing:
-        cw = (np.ones(targets.canon.c, dtype) if targets.class_weight is None
-              else targets.class_weight)
-        spread = cw[None, :, None] * dtype.type(smoothing / targets.canon.c)
+        spread = targets.class_weights()[None, :, None] * dtype.type(smoothing / targets.canon.c)
         coef += spread * targets.valid[:, None, :]
     return coef, coef.sum(axis=1, keepdims=True)
 
@@ -301,4 +351,4 @@ def _prob_setup(target: Tensor, weight: Tensor | None, canon: _Canonical, smooth
     if weight is not None:
         class_weight = wrap(weight._data.astype(dtype, copy=False).reshape(1, canon.c, 1))
         y = y * class_weight._data
-    return y, y.sum(axis=1, keepdims=True), class_weight
+    return y, class_weight

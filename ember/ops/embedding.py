@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.graph import Node
+from ._numpy_grad import refuse_double_backward
 from ._core import Tensor, record, wrap
 
 __all__ = ["embedding", "embedding_renorm_"]
@@ -30,6 +31,7 @@ def _sum_rows(g: np.ndarray, idx: np.ndarray, num_rows: int) -> np.ndarray:
 
 class EmbeddingBackward0(Node):
     def backward(self, grad: Tensor) -> tuple:
+        refuse_double_backward(self)
         dim = self.weight_shape[1]
         g = grad._data.reshape(-1, dim)
         idx = self.indices.reshape(-1)
@@ -74,6 +76,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
               scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Look up rows of ``weight`` (num_embeddings, dim) for integer ``input`` of any shape.
 
+    >>> import ember
     >>> embedding(ember.tensor([[0, 2]]), ember.eye(3)).shape
     ember.Size([1, 2, 3])
     """

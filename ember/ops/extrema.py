@@ -111,10 +111,7 @@ def _values_and_indices(data: np.ndarray, d: int, keepdim: bool, largest: bool,
     if data.ndim == 0:
         return wrap(data.copy()), wrap(np.zeros((), dtype=np.int64))
     if data.shape[d] == 0:
-        if data.size:
-            raise _empty_error(name, d)
-        shape = data.shape[:d] + ((1,) if keepdim else ()) + data.shape[d + 1:]
-        return wrap(np.empty(shape, data.dtype)), wrap(np.empty(shape, np.int64))
+        raise _empty_error(name, d)
     idx = (data.argmax if largest else data.argmin)(axis=d, keepdims=True)
     vals = np.take_along_axis(data, idx, axis=d)
     if not keepdim:
@@ -167,6 +164,8 @@ def _arg_extreme(input: Tensor, dim: Any, keepdim: bool, largest: bool) -> Tenso
     data = input._data
     fn = np.argmax if largest else np.argmin
     name = "argmax" if largest else "argmin"
+    if data.dtype == np.bool_:
+        raise RuntimeError(f"{name}(): does not support bool input")
     if dim is None:
         if data.size == 0:
             raise IndexError(f"{name}(): Expected reduction dim to be specified for "

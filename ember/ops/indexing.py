@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.graph import Node
+from ..autograd.views import rebase_view
 from ._core import Tensor, edge, record, state, sum_to, wrap, wrap_dim
 from .shape import _expand_target, make_view
 
@@ -138,7 +139,9 @@ def _plan(key: Any, shape: tuple) -> _Plan:
 
 
 def _slice_bounds(s: slice, size: int) -> tuple:
-    if s.step is not None and int(s.step) <= 0:
+    if s.step is not None and int(s.step) == 0:
+        raise ValueError("slice step cannot be zero")
+    if s.step is not None and int(s.step) < 0:
         raise ValueError("step must be greater than zero")
     return s.indices(size)
 
@@ -173,12 +176,19 @@ def _adv_key(plan: _Plan, ndim: int) -> tuple:
 def getitem(input: Tensor, key: Any) -> Tensor:
     """``input[key]`` with torch's semantics (see the module docstring)."""
     data = input._data
-    if type(key) is int and data.ndim:  # the common case, kept short
-        n = data.shape[0]
-        if not -n <= key < n:
-            raise IndexError(f"index {key} is out of bounds for dimension 0 with size {n}")
-        if not (state.enabled and input._requires_grad):
-            return make_view(input, data[key])
+    kt = type(key)
+    if (kt is int or kt is slice) and data.ndim:  # the common cases, kept short
+        if kt is int:
+            n = data.shape[0]
+            if not -n <= key < n:
+                raise IndexError(f"index {key} is out of bounds for dimension 0 with size {n}")
+            if not (state.enabled and input._requires_grad):
+                return make_view(input, data[key])
+            return select(input, 0, key)
+        if key.step is None or key.step > 0:
+            if not (state.enabled and input._requires_grad):
+                return make_view(input, data[key])
+            return slice_dim(input, 0, *key.indices(data.shape[0]))
     plan = _plan(key, data.shape)
     if not (state.enabled and input._requires_grad):
         view = make_view(input, _region(data, plan))
@@ -361,7 +371,8 @@ def _assign(target: Tensor, key: Any, value: Any, accumulate: bool, source: Tens
     if not isinstance(value, (Tensor, int, float, bool, complex, np.generic)):
         raise TypeError(f"can't assign a {type(value).__name__} to a "
                         f"ember.{target.dtype._legacy}")
-    plan = _plan(key, target._data.shape)
+    # A lone key is read as a one-item tuple, so ``t[:] = v`` writes the whole tensor.
+    plan = _plan(key if isinstance(key, tuple) else (key,), target._data.shape)
     tracking = state.enabled and (source._requires_grad or (
         isinstance(value, Tensor) and value._requires_grad))
     if tracking and source is target:
@@ -385,6 +396,10 @@ def _check_leaf(t: Tensor, plan: _Plan) -> None:
         raise RuntimeError(f"{what} that requires grad is being used in an in-place operation.")
 
 
+def _scalar_name(t: Tensor) -> str:
+    return t.dtype._legacy[:-len("Tensor")]
+
+
 def _region(data: np.ndarray, plan: _Plan) -> np.ndarray:
     return data[tuple(plan.basic) + (Ellipsis,)]  # always an array view, even for 0-d
 
@@ -393,6 +408,10 @@ def _fit_value(value: Tensor, target: Tensor, plan: _Plan) -> Tensor:
     """Broadcast ``value`` to the written region, or raise torch's message."""
     region = _region(target._data, plan)
     if plan.adv:
+        if value._data.dtype != region.dtype:
+            raise RuntimeError("Index put requires the source and destination dtypes match, got "
+                               f"{_scalar_name(target)} for the destination and "
+                               f"{_scalar_name(value)} for the source.")
         probe = np.broadcast_to(np.zeros((), dtype=bool), region.shape)
         shape = probe[_adv_key(plan, region.ndim)].shape
         vshape = value._data.shape
@@ -403,10 +422,11 @@ def _fit_value(value: Tensor, target: Tensor, plan: _Plan) -> Tensor:
                                f"{list(shape)}")
         return value
     vshape = value._data.shape
+    if not vshape or vshape == region.shape:
+        return value  # a 0-d value fills the region
     while len(vshape) > region.ndim and vshape[0] == 1:  # leading 1s are dropped, as in torch
         vshape = vshape[1:]
-    if vshape != value._data.shape:
-        value = value.reshape(vshape)
+    value = value.view(vshape)  # torch records this view whenever the shapes differ
     if vshape != region.shape:
         value = value.expand(_expand_target(value._data, region.shape))
     return value
@@ -438,6 +458,8 @@ def _record_assign(target: Tensor, key: Any, plan: _Plan, value: Any, accumulate
     node.needs = (source._requires_grad, is_tensor and value._requires_grad)
     node.value_meta = (value._data.shape, value.dtype) if is_tensor else None
     target.grad_fn, target._requires_grad, target._output_nr = node, True, 0
+    if target._base is not None:  # written through a view: the base's history changes too
+        rebase_view(target)
 
 
 def index_put_(self: Tensor, indices: Any, values: Any, accumulate: bool = False) -> Tensor:

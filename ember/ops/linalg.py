@@ -220,6 +220,10 @@ def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor
         res = _squeeze0(mm(input.unsqueeze(0), other))
     elif na == 2 and nb == 2:
         res = mm(input, other)
+    elif _lone_batch(input, other):
+        res = matmul(input.squeeze(0), other)
+    elif _lone_batch(other, input):
+        res = matmul(input, other.squeeze(0))
     elif _should_fold(input, other):
         res = _folded(input, other)
     else:
@@ -237,6 +241,13 @@ def _squeeze0(t: Tensor) -> Tensor:
     out = wrap(t._data.reshape(t._data.shape[1:]))
     record(out, SqueezeBackward4, t)
     return out
+
+
+def _lone_batch(t: Tensor, other: Tensor) -> bool:
+    """A 3-d operand with a batch of one against a real batch: when it needs a gradient,
+    torch drops that batch dim and folds the product into mm (no expanded gradient)."""
+    return (t._data.ndim == 3 and other._data.ndim == 3 and t._data.shape[0] == 1
+            and other._data.shape[0] != 1 and state.enabled and t._requires_grad)
 
 
 def _should_fold(a: Tensor, b: Tensor) -> bool:
@@ -276,23 +287,12 @@ def _folded(a: Tensor, b: Tensor) -> Tensor:
     big = b.mT if transpose else a
     small = (a.t() if a._data.ndim == 2 else a) if transpose else b
     k = big._data.shape[-1]
-    if small._data.shape[0] != k:
-        _mismatch(a, b)
     out_shape = big._data.shape[:-1]
     folded = big.reshape(math.prod(out_shape), k)
     if small._data.ndim == 1:
         return _unsafe_view(folded.mv(small), out_shape)
     res = _unsafe_view(folded.mm(small), out_shape + (small._data.shape[1],))
     return res.mT.contiguous() if transpose else res
-
-
-def _mismatch(a: Tensor, b: Tensor) -> None:
-    sa, sb = a._data.shape, b._data.shape
-    if b._data.ndim == 1:
-        raise RuntimeError(f"size mismatch, got input ({math.prod(sa[:-1])}), mat "
-                           f"({math.prod(sa[:-1])}x{sa[-1]}), vec ({sb[0]})")
-    raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({math.prod(sa[:-1])}x"
-                       f"{sa[-1]} and {_dims(sb[-2:])})")
 
 
 def _batched(a: Tensor, b: Tensor) -> Tensor:
@@ -305,9 +305,6 @@ def _batched(a: Tensor, b: Tensor) -> Tensor:
     except ValueError:
         from .arithmetic import _size_error
         raise _size_error(sa[:-2], sb[:-2]) from None
-    if m1 != m2:
-        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
-                           f"[{math.prod(batch)}, {m1}] but got: [{math.prod(batch)}, {m2}].")
     nb = math.prod(batch)
     a3 = a.expand(batch + (n, m1)).reshape(nb, n, m1)
     if len(sb) == 1:

@@ -12,7 +12,8 @@ Only the names torch also has at top level (``dropout``, ``selu``, ``celu``, and
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 

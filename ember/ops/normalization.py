@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..autograd.graph import Node
+from ._numpy_grad import refuse_double_backward
 from ._core import Tensor, record, wrap
 
 __all__ = ["batch_norm", "layer_norm", "group_norm"]
@@ -59,6 +60,7 @@ class _NormBackward(Node):
     """Gradients for (input, weight, bias); subclasses define the axes and the layout."""
 
     def backward(self, grad: Tensor) -> tuple:
+        refuse_double_backward(self)
         self.saved()  # refuses inputs changed in place since the forward
         xhat = self.xhat
         g = grad._data
@@ -94,11 +96,55 @@ def _record(node_type: type, res: Tensor, input: Tensor, weight: Tensor | None,
 
 
 # -- batch norm ------------------------------------------------------------------------------
-class NativeBatchNormBackward0(_NormBackward):
-    def _input_grad(self, g: np.ndarray) -> np.ndarray:
+def _per_channel_sum(a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
+    """Sum over every axis but 1 of ``a`` (or of ``a * b``), as (C,).
+
+    ``einsum`` over an (N, C, K) view is several times faster than ``sum(axis=(0, 2, 3))``
+    and, for the product, avoids materializing ``a * b``.
+    """
+    a3 = a.reshape(a.shape[0], a.shape[1], -1)
+    if b is None:
+        return np.einsum("nck->c", a3)
+    return np.einsum("nck,nck->c", a3, b.reshape(a3.shape))
+
+
+class NativeBatchNormBackward0(Node):
+    """Saves the centred input ``xc`` and the per-channel ``invstd``.
+
+    With ``S_g = sum(g)`` and ``S_gx = sum(g * xc)`` per channel (M values each):
+    ``grad_bias = S_g``, ``grad_weight = invstd * S_gx`` and, in training,
+    ``grad_input = w * invstd * (g - S_g / M - xc * invstd^2 * S_gx / M)``; in eval mode the
+    statistics are constants and ``grad_input = w * invstd * g``.
+    """
+
+    def backward(self, grad: Tensor) -> tuple:
+        refuse_double_backward(self)
+        self.saved()  # refuses inputs changed in place since the forward
+        g = grad._data
+        needs, training = self.needs, self.training
+        s_g = _per_channel_sum(g) if needs[2] or (needs[0] and training) else None
+        s_gx = _per_channel_sum(g, self.xc) if needs[1] or (needs[0] and training) else None
+        gw = wrap((s_gx * self.invstd).astype(g.dtype)) if needs[1] else None
+        gb = wrap(s_g) if needs[2] else None
+        gx = wrap(self._input_grad(g, s_g, s_gx)) if needs[0] else None
+        return gx, gw, gb
+
+    def _input_grad(self, g: np.ndarray, s_g: Any, s_gx: Any) -> np.ndarray:
+        invstd = self.invstd.astype(np.float64)
+        scale = invstd if self.weight is None else invstd * self.weight
+        shape = self.bshape
+        gx = g * scale.astype(g.dtype).reshape(shape)
         if self.training:
-            return super()._input_grad(g)
-        return self._gxhat(g) * self.invstd
+            m = g.size // g.shape[1]
+            c1 = (scale * invstd * invstd * s_gx / m).astype(g.dtype).reshape(shape)
+            c0 = (scale * s_g / m).astype(g.dtype).reshape(shape)
+            correction = self.xc * c1
+            correction += c0
+            gx -= correction
+        return gx
+
+    def _release_extra(self) -> None:
+        self.xc = self.invstd = self.weight = None
 
 
 def _check_batch_norm(x: np.ndarray, training: bool, tensors: dict) -> None:
@@ -111,6 +157,17 @@ def _check_batch_norm(x: np.ndarray, training: bool, tensors: dict) -> None:
     for name, t in tensors.items():
         if t is not None and t._data.size != x.shape[1]:
             raise RuntimeError(f"{name} should contain {x.shape[1]} elements not {t._data.size}")
+
+
+def _batch_statistics(x: np.ndarray, eps: float) -> tuple:
+    """(x - mean, mean, biased var, invstd); per-channel values as (C,) arrays."""
+    m = x.size // x.shape[1]
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    mean = (_per_channel_sum(x) / m).astype(x.dtype)
+    xc = x - mean.reshape(shape)
+    var = (_per_channel_sum(xc, xc) / m).astype(x.dtype)
+    invstd = (1.0 / np.sqrt(var.astype(np.float64) + eps)).astype(x.dtype)
+    return xc, mean, var, invstd
 
 
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
@@ -127,20 +184,22 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         raise RuntimeError("running_mean must be defined in evaluation mode")
     _check_batch_norm(x, training, {"weight": weight, "bias": bias,
                                     "running_mean": running_mean, "running_var": running_var})
-    axes = (0,) + tuple(range(2, x.ndim))
     shape = (1, -1) + (1,) * (x.ndim - 2)
     if training:
-        xhat, mean, invstd, var = _normalize(x, axes, eps)
+        xc, mean, var, invstd = _batch_statistics(x, eps)
         _update_running(running_mean, running_var, mean, var, x.size // x.shape[1], momentum)
     else:
-        mean = running_mean._data.reshape(shape).astype(x.dtype, copy=False)
-        var = running_var._data.reshape(shape).astype(x.dtype, copy=False)
-        invstd = 1.0 / np.sqrt(var + x.dtype.type(eps))
-        xhat = (x - mean) * invstd
-    res = wrap(_affine(xhat, weight, bias, shape))
-    _record(NativeBatchNormBackward0, res, input, weight, bias, xhat=xhat, invstd=invstd,
-            training=training, stat_axes=axes, param_axes=axes, param_shape=(x.shape[1],),
-            bshape=shape)
+        mean = running_mean._data.astype(x.dtype, copy=False)
+        var = running_var._data.astype(np.float64)
+        invstd = (1.0 / np.sqrt(var + eps)).astype(x.dtype)
+        xc = x - mean.reshape(shape)
+    scale = invstd if weight is None else invstd * weight._data
+    y = xc * scale.reshape(shape)  # xhat * weight in one pass
+    if bias is not None:
+        y += bias._data.reshape(shape)
+    res = wrap(y)
+    _record(NativeBatchNormBackward0, res, input, weight, bias, xc=xc, invstd=invstd,
+            training=training, bshape=shape)
     return res
 
 
@@ -168,6 +227,7 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int,
                eps: float = 1e-5) -> Tensor:
     """Normalize over the trailing ``normalized_shape`` axes, then scale and shift.
 
+    >>> import ember
     >>> layer_norm(ember.tensor([[1., 2., 3.]]), (3,))
     tensor([[-1.2247,  0.0000,  1.2247]])
     """
@@ -198,6 +258,7 @@ class NativeGroupNormBackward0(_NormBackward):
     """Statistics over (channels of a group, spatial); parameters per channel."""
 
     def backward(self, grad: Tensor) -> tuple:
+        refuse_double_backward(self)
         self.saved()
         g = grad._data
         xhat = self.xhat.reshape(g.shape)
@@ -215,6 +276,8 @@ class NativeGroupNormBackward0(_NormBackward):
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalize each group of ``C / num_groups`` channels of each sample, then scale, shift."""
+    if not input._data.flags.c_contiguous:  # torch normalizes a contiguous copy (a clone)
+        input = input.contiguous()
     x = input._data
     n, c = x.shape[0], x.shape[1]
     if c % num_groups:

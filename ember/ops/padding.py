@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.graph import Node
+from ._numpy_grad import refuse_double_backward
 from ._core import Tensor, record, wrap
 
 __all__ = ["pad", "interpolate"]
@@ -52,6 +53,7 @@ class _SeparableBackward(Node):
     """Backward of a separable index map: each trailing axis contracted with its matrix."""
 
     def backward(self, grad: Tensor) -> tuple:
+        refuse_double_backward(self)
         g = grad._data
         nd = len(self.matrices)
         for k, mat in enumerate(self.matrices):
@@ -68,11 +70,11 @@ def _record_separable(res: Tensor, node_type: type, input: Tensor,
 
 # -- pad -----------------------------------------------------------------------------------
 class ConstantPadNdBackward0(Node):
+    """The gradient is the opposite padding of the incoming gradient (crop, zero-extend),
+    itself a recorded op, so this one supports double backward."""
+
     def backward(self, grad: Tensor) -> tuple:
-        g = grad._data
-        out = np.zeros(self.in_shape, dtype=g.dtype)
-        out[self.src] = g[self.dst]
-        return (wrap(out),)
+        return (_constant_pad(grad, [(-a, -b) for a, b in self.pairs], 0),)
 
 
 def _pad_pairs(pad: Sequence[int], ndim: int) -> list:
@@ -104,7 +106,7 @@ def _constant_pad(input: Tensor, pairs: list, value: Any) -> Tensor:
     res = wrap(out)
     node = record(res, ConstantPadNdBackward0, input)
     if node is not None:
-        node.in_shape, node.src, node.dst = x.shape, tuple(src), tuple(dst)
+        node.pairs = pairs
     return res
 
 
@@ -202,6 +204,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
         value: float | None = None) -> Tensor:
     """Pad the trailing dimensions; ``pad`` lists (before, after) from the last axis back.
 
+    >>> import ember
     >>> pad(ember.ones(1, 2), (1, 2))
     tensor([[0., 1., 1., 0., 0.]])
     """
@@ -250,15 +253,14 @@ _NEAREST_NODES = (UpsampleNearest1DBackward0, UpsampleNearest2DBackward0,
 _ALL_MODES = "nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact"
 
 
-def _spatial_arg(value: Any, spatial: tuple, what: str, fmt: str) -> tuple:
+def _spatial_arg(value: Any, spatial: tuple, subject: str, what: str, fmt: str) -> tuple:
     if not isinstance(value, (list, tuple)):
         return (value,) * len(spatial)
     if len(value) != len(spatial):
-        raise ValueError(f"Input and {what} must have the same number of spatial dimensions, "
-                         f"but got input with spatial dimensions of {list(spatial)} and {what} "
-                         f"of shape {tuple(value)}. Please provide input tensor in (N, C, d1, "
-                         f"d2, ...,dK) format and {what} in ({fmt}1, {fmt}2, ...,{fmt}K) "
-                         "format.")
+        raise ValueError(f"Input and {subject} must have the same number of spatial dimensions,"
+                         f" but got input with spatial dimensions of {list(spatial)} and {what} "
+                         f"{tuple(value)}. Please provide input tensor in (N, C, d1, d2, ...,dK)"
+                         f" format and {fmt} format.")
     return tuple(value)
 
 
@@ -268,11 +270,14 @@ def _output_sizes(spatial: tuple, size: Any, scale_factor: Any,
     if size is not None and scale_factor is not None:
         raise ValueError("only one of size or scale_factor should be defined")
     if size is not None:
-        sizes = _spatial_arg(size, spatial, "output size", "o")
+        sizes = _spatial_arg(size, spatial, "output", "output size of",
+                             "output size in (o1, o2, ...,oK)")
         return tuple(int(s) for s in sizes), (None,) * len(spatial)
     if scale_factor is None:
         raise ValueError("either size or scale_factor should be defined")
-    factors = tuple(float(f) for f in _spatial_arg(scale_factor, spatial, "scale_factor", "s"))
+    factors = _spatial_arg(scale_factor, spatial, "scale_factor", "scale_factor of shape",
+                           "scale_factor in (s1, s2, ...,sK)")
+    factors = tuple(float(f) for f in factors)
     sizes = tuple(math.floor(n * f) for n, f in zip(spatial, factors))
     return sizes, ((None,) * len(spatial) if recompute_scale_factor else factors)
 
@@ -328,6 +333,7 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
                 recompute_scale_factor: bool | None = None, antialias: bool = False) -> Tensor:
     """Resize the spatial dimensions (nearest, linear, bilinear or trilinear).
 
+    >>> import ember
     >>> interpolate(ember.tensor([[[1., 2.]]]), scale_factor=2)
     tensor([[[1., 1., 2., 2.]]])
     """

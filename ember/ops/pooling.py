@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.graph import Node
+from ._numpy_grad import refuse_double_backward
 from ._core import Tensor, record, wrap
 
 __all__ = ["max_pool1d", "max_pool2d", "max_pool1d_with_indices", "max_pool2d_with_indices",
@@ -97,22 +98,39 @@ def _lowest(dtype: np.dtype) -> Any:
 
 
 # -- max pooling -----------------------------------------------------------------------------
-def _max_positions(xp: np.ndarray, k: tuple, s: tuple, d: tuple, out: tuple) -> tuple:
-    """Per output, the maximum and the kernel position (i * kw + j) holding it."""
-    best = pos = None
-    for i in range(k[0]):
-        for j in range(k[1]):
-            v = xp[_window(xp, i, j, s, d, out)]
-            if best is None:
-                best, pos = v.copy(), np.zeros(v.shape, dtype=np.int32)
-                continue
-            # torch keeps the first maximum, but lets a NaN win (and propagate)
-            take = np.greater(v, best)
-            if v.dtype.kind == "f":
-                take |= np.isnan(v)
-            np.copyto(best, v, where=take)
-            pos[take] = i * k[1] + j
-    return best, pos
+def _windows(xp: np.ndarray, k: tuple, s: tuple, d: tuple, out: tuple) -> list:
+    """One strided view per kernel position (row-major), each covering every output."""
+    return [xp[_window(xp, i, j, s, d, out)] for i in range(k[0]) for j in range(k[1])]
+
+
+def _max_positions(views: list, best: np.ndarray) -> np.ndarray:
+    """Per output, the kernel position holding its maximum, chosen as torch does: the first
+    maximum, or the last NaN when the window has any."""
+    # The first q with views[q] == best is ne0 * (1 + ne1 * (1 + ne2 * ...)) where
+    # ne_q = views[q] != best: plain elementwise arithmetic, no masked writes.
+    pos = np.zeros(best.shape, dtype=np.uint8 if len(views) < 256 else np.int32)
+    for q in range(len(views) - 2, -1, -1):
+        pos += 1
+        np.multiply(np.not_equal(views[q], best), pos, out=pos)
+    if best.dtype.kind == "f" and np.isnan(best).any():
+        for q, v in enumerate(views):
+            np.copyto(pos, q, where=np.isnan(v))
+    return pos
+
+
+def _fix_padded_lowest(pos: np.ndarray, best: np.ndarray, x: np.ndarray, geometry: tuple,
+                       lowest: Any) -> None:
+    """Windows whose maximum is the padding value itself (an input full of -inf there) point
+    at their first real element, not at the padding."""
+    k, s, p, d, out = geometry
+    empty = best == lowest
+    if not empty.any():
+        return
+    real = _padded(np.ones((1, 1) + x.shape[2:], dtype=bool), k, s, p, d, out, False)
+    first = np.zeros(best.shape, dtype=pos.dtype)
+    for q, v in reversed(list(enumerate(_windows(real, k, s, d, out)))):
+        np.copyto(first, q, where=v)
+    np.copyto(pos, first, where=empty)
 
 
 def _flat_indices(pos: np.ndarray, k: tuple, s: tuple, p: tuple, d: tuple,
@@ -128,15 +146,23 @@ class MaxPool2DWithIndicesBackward0(Node):
     """Routes each output's gradient to the input element that won its window."""
 
     def backward(self, grad: Tensor) -> tuple:
+        refuse_double_backward(self)
         g = grad._data.reshape(self.pos.shape)
         k, s, p, d, out = self.geometry
         h, w = self.in4[2:]
         gp = np.zeros(self.padded_shape, dtype=g.dtype)
-        zero = g.dtype.type(0)
-        for i in range(k[0]):
-            for j in range(k[1]):
-                hit = self.pos == i * k[1] + j
-                gp[_window(gp, i, j, s, d, out)] += np.where(hit, g, zero)
+        disjoint = all(si >= di * (ki - 1) + 1 for ki, si, di in zip(k, s, d))
+        # g * (pos == q) is one fast pass, but would turn an inf or NaN gradient into NaN
+        # where the mask is 0; such gradients take the slower masked path.
+        finite = bool(np.isfinite(g).all())
+        for q, view in enumerate(_windows(gp, k, s, d, out)):
+            hit = self.pos == q
+            if disjoint and finite:  # each input element is in one window: plain writes
+                np.multiply(g, hit, out=view)
+            elif finite:
+                view += g * hit
+            else:
+                view += np.where(hit, g, g.dtype.type(0))
         gx = gp[:, :, p[0]:p[0] + h, p[1]:p[1] + w]
         return (wrap(np.ascontiguousarray(gx).reshape(self.in_shape)),)
 
@@ -151,11 +177,20 @@ def max_pool2d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None,
     x = _batched(input._data)
     k, s, p, d, out = _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode,
                                      "max_pool2d")
-    xp = _padded(x, k, s, p, d, out, _lowest(x.dtype))
-    best, pos = _max_positions(xp, k, s, d, out)
+    lowest = _lowest(x.dtype)
+    xp = _padded(x, k, s, p, d, out, lowest)
+    views = _windows(xp, k, s, d, out)
+    best = views[0].copy()
+    for v in views[1:]:
+        np.maximum(best, v, out=best)  # NaN propagates, as in torch
     lead = input._data.shape[:-2]
     res = wrap(best.reshape(lead + out))
     node = record(res, MaxPool2DWithIndicesBackward0, input)
+    if node is None and not return_indices:
+        return res  # no argmax needed
+    pos = _max_positions(views, best)
+    if xp is not x:
+        _fix_padded_lowest(pos, best, x, (k, s, p, d, out), lowest)
     if node is not None:
         node.pos, node.geometry, node.in4 = pos, (k, s, p, d, out), x.shape
         node.padded_shape, node.in_shape = xp.shape, input._data.shape
@@ -168,6 +203,7 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
                dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
     """2-d max pooling over (N, C, H, W) or (C, H, W).
 
+    >>> import ember
     >>> max_pool2d(ember.randn(8, 16, 28, 28), 2).shape
     ember.Size([8, 16, 14, 14])
     """
@@ -228,6 +264,7 @@ class AvgPool2DBackward0(Node):
     """Spreads each output's gradient evenly over its window."""
 
     def backward(self, grad: Tensor) -> tuple:
+        refuse_double_backward(self)
         g = grad._data.reshape(self.out4)
         k, s, p, out = self.geometry
         share = g / np.asarray(self.divisor, dtype=g.dtype)
@@ -246,6 +283,7 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
                divisor_override: int | None = None) -> Tensor:
     """2-d average pooling over (N, C, H, W) or (C, H, W).
 
+    >>> import ember
     >>> avg_pool2d(ember.ones(1, 1, 4, 4), 2)
     tensor([[[[1., 1.],
               [1., 1.]]]])
@@ -313,6 +351,7 @@ def _apply_separable(x: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.nd
 
 class AdaptiveAvgPool2DBackward0(Node):
     def backward(self, grad: Tensor) -> tuple:
+        refuse_double_backward(self)
         g = grad._data
         return (wrap(_apply_separable(g, self.rows.T, self.cols.T)),)
 
@@ -320,6 +359,7 @@ class AdaptiveAvgPool2DBackward0(Node):
 def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     """Average pooling to a fixed output size (None keeps that input size).
 
+    >>> import ember
     >>> adaptive_avg_pool2d(ember.randn(2, 8, 7, 9), (3, 3)).shape
     ember.Size([2, 8, 3, 3])
     """
@@ -371,6 +411,7 @@ def _scatter_planes(g: np.ndarray, idx: np.ndarray, plane: tuple) -> np.ndarray:
 
 class AdaptiveMaxPool2DBackward0(Node):
     def backward(self, grad: Tensor) -> tuple:
+        refuse_double_backward(self)
         return (wrap(_scatter_planes(grad._data, self.indices, self.plane)),)
 
     def _release_extra(self) -> None:

@@ -101,13 +101,17 @@ class SumBackward1(Node):
         return (_expand_back(grad, self.shape, self.axes, self.keepdim),)
 
 
+_float16 = np.dtype(np.float16)
+
+
 def _acc_dtype(data: np.ndarray, dtype: D.dtype | None) -> Any:
+    """The accumulation dtype: int64 for integers and bool (as torch), float32 for half."""
     if dtype is not None:
         return dtype.np
     kind = data.dtype.kind
     if kind in "biu":
-        return np.int64  # integer and bool sums accumulate in int64, as in torch
-    return np.float32 if data.dtype == np.float16 else None
+        return np.int64
+    return np.float32 if data.dtype == _float16 else None
 
 
 def sum(input: Tensor, dim: Any = _NO_DIM, keepdim: bool = False, *,  # noqa: A001
@@ -121,15 +125,14 @@ def sum(input: Tensor, dim: Any = _NO_DIM, keepdim: bool = False, *,  # noqa: A0
     data = input._data
     acc = _acc_dtype(data, dtype)
     if dim is _NO_DIM:
-        value = np.asarray(data.sum(dtype=acc))
-        node_type, axes, keepdim = SumBackward0, tuple(range(data.ndim)), False
+        res = wrap(data.sum(dtype=acc))
+        node_type, axes, keepdim = SumBackward0, None, False
     else:
         axes = _axes(dim, data.ndim)
-        value = np.asarray(data.sum(axis=axes, keepdims=keepdim, dtype=acc))
+        res = wrap(np.asarray(data.sum(axis=axes, keepdims=keepdim, dtype=acc)))
         node_type = SumBackward1
-    if data.dtype == np.float16 and dtype is None:
-        value = value.astype(np.float16)
-    res = wrap(value)
+    if acc is np.float32 and dtype is None:
+        res._data = res._data.astype(np.float16)
     node = record(res, node_type, input)
     if node is not None:
         node.shape, node.axes, node.keepdim = data.shape, axes, keepdim
@@ -156,20 +159,23 @@ def mean(input: Tensor, dim: Any = _NO_DIM, keepdim: bool = False, *,
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {D.scalar_type_name(D.from_np(data.dtype))}")
-    acc = np.float32 if data.dtype == np.float16 else None
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if dim is _NO_DIM:
-            value = np.asarray(data.mean(dtype=acc))
-            node_type, axes, keepdim = MeanBackward0, tuple(range(data.ndim)), False
-        else:
-            axes = _axes(dim, data.ndim)
-            value = np.asarray(data.mean(axis=axes, keepdims=keepdim, dtype=acc))
-            node_type = MeanBackward1
+    acc = np.float32 if data.dtype == _float16 else None
+    if dim is _NO_DIM:
+        node_type, axes, keepdim = MeanBackward0, None, False
+        count = data.size
+    else:
+        node_type, axes = MeanBackward1, _axes(dim, data.ndim)
+        count = math.prod([data.shape[a] for a in axes])
+    total = data.sum(axis=axes, keepdims=keepdim, dtype=acc)
+    if count:
+        value = np.true_divide(total, count, dtype=total.dtype)
+    else:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            value = np.true_divide(total, count, dtype=total.dtype)  # nan, as in torch
     res = wrap(value if value.dtype == data.dtype else value.astype(data.dtype))
     node = record(res, node_type, input)
     if node is not None:
-        node.shape, node.axes, node.keepdim = data.shape, axes, keepdim
-        node.count = math.prod(data.shape[a] for a in axes)
+        node.shape, node.axes, node.keepdim, node.count = data.shape, axes, keepdim, count
     return _finish(res, out, "mean")
 
 
@@ -437,6 +443,9 @@ def _vector_norm(a: np.ndarray, p: float, axes: tuple, kd: bool) -> np.ndarray:
 def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
          out: Tensor | None = None, dtype: D.dtype | None = None) -> Tensor:
     """Vector p-norm over all elements or over ``dim`` (``'fro'`` is the 2-norm)."""
+    if p == "fro" and isinstance(dim, (tuple, list)) and len(dim) > 2:
+        raise RuntimeError("linalg.matrix_norm: dim must be a 2-tuple. Got "
+                           + " ".join(str(d) for d in dim))
     if p == "fro" or p is None:
         p = 2
     if isinstance(p, str):

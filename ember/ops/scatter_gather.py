@@ -62,7 +62,7 @@ class GatherBackward0(Node):
     def backward(self, grad: Tensor) -> tuple:
         (index,) = self.saved()
         from .creation import zeros
-        return scatter_add(zeros(self.shape, dtype=grad.dtype), self.dim, index, grad), None
+        return (scatter_add(zeros(self.shape, dtype=grad.dtype), self.dim, index, grad),)
 
 
 def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False,
@@ -76,7 +76,7 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False,
     _check_bounds(idx, src.shape[d], d)
     value = src[_positions(idx, d)]
     res = wrap(value.reshape(()) if data.ndim == 0 else value)
-    node = record(res, GatherBackward0, input, index)
+    node = record(res, GatherBackward0, input)
     if node is not None:
         node.dim, node.shape = d, data.shape
         node.save(index)
@@ -87,10 +87,21 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False,
 
 
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
-    """``gather`` along ``dim`` (on the flattened input when ``dim`` is None)."""
+    """``gather`` along ``dim`` (on the flattened input when ``dim`` is None); the other
+    dims of ``input`` and ``indices`` broadcast together."""
     if dim is None:
-        return gather(input.reshape(-1), 0, indices.reshape(-1))
-    return gather(input, dim, indices)
+        return gather(input.view(-1), 0, indices.view(-1))
+    data, idx = input._data, indices._data
+    d = wrap_dim(dim, data.ndim)
+    if idx.ndim != data.ndim:
+        raise RuntimeError("torch.take_along_dim(): input and indices should have the same "
+                           f"number of dimensions, but got {data.ndim} dimensions for input, "
+                           f"and {idx.ndim} dimensions for indices")
+    rest = np.broadcast_shapes(data.shape[:d] + (1,) + data.shape[d + 1:],
+                               idx.shape[:d] + (1,) + idx.shape[d + 1:])
+    expanded = input.expand(rest[:d] + (data.shape[d],) + rest[d + 1:])
+    index = wrap(np.broadcast_to(idx, rest[:d] + (idx.shape[d],) + rest[d + 1:]))
+    return gather(expanded, d, index)
 
 
 # -- scatter ---------------------------------------------------------------------------------
@@ -99,19 +110,19 @@ class ScatterBackward0(Node):  # scatter(input, dim, index, src: Tensor)
         (index,) = self.saved()
         g_self = scatter(grad, self.dim, index, 0.0) if self.needs[0] else None
         g_src = gather(grad, self.dim, index) if self.needs[1] else None
-        return g_self, None, g_src
+        return g_self, g_src
 
 
 class ScatterBackward1(Node):  # scatter(input, dim, index, value: scalar)
     def backward(self, grad: Tensor) -> tuple:
         (index,) = self.saved()
-        return scatter(grad, self.dim, index, 0.0), None
+        return (scatter(grad, self.dim, index, 0.0),)
 
 
 class ScatterAddBackward0(Node):
     def backward(self, grad: Tensor) -> tuple:
         (index,) = self.saved()
-        return grad, None, gather(grad, self.dim, index)
+        return grad, gather(grad, self.dim, index)
 
 
 class NotImplemented_(Node):  # noqa: N801 - printed as torch's "NotImplemented"
@@ -153,15 +164,14 @@ def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: A
         src = value
     res, d = _scatter_into(input, dim, index, src, reduce, "scatter")
     if reduce is not None:
-        node = record(res, NotImplemented_, input, index, *(
-            (src,) if isinstance(src, Tensor) else ()))
+        record(res, NotImplemented_, input, *((src,) if isinstance(src, Tensor) else ()))
         return res
     if isinstance(src, Tensor):
-        node = record(res, ScatterBackward0, input, index, src)
+        node = record(res, ScatterBackward0, input, src)
         if node is not None:
             node.needs = (input._requires_grad, src._requires_grad)
     else:
-        node = record(res, ScatterBackward1, input, index)
+        node = record(res, ScatterBackward1, input)
     if node is not None:
         node.dim = d
         node.save(index)
@@ -171,7 +181,7 @@ def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: A
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """A copy of ``input`` with ``src`` added at ``index`` (repeated indices add up)."""
     res, d = _scatter_into(input, dim, index, src, "add", "scatter_add")
-    node = record(res, ScatterAddBackward0, input, index, src)
+    node = record(res, ScatterAddBackward0, input, src)
     if node is not None:
         node.dim = d
         node.save(index)
@@ -194,7 +204,7 @@ class IndexSelectBackward0(Node):
     def backward(self, grad: Tensor) -> tuple:
         (index,) = self.saved()
         from .creation import zeros
-        return index_add(zeros(self.shape, dtype=grad.dtype), self.dim, index, grad), None
+        return (index_add(zeros(self.shape, dtype=grad.dtype), self.dim, index, grad),)
 
 
 def _index_vector(index: Tensor, name: str) -> np.ndarray:
@@ -215,7 +225,7 @@ def index_select(input: Tensor, dim: int, index: Tensor, *,
     if idx.size and (idx.max() >= size or idx.min() < -size):
         raise IndexError("index out of range in self")
     res = wrap(np.take(data, idx, axis=d) if data.ndim else data.copy())
-    node = record(res, IndexSelectBackward0, input, index)
+    node = record(res, IndexSelectBackward0, input)
     if node is not None:
         node.dim, node.shape = d, data.shape
         node.save(index)
@@ -229,7 +239,7 @@ class IndexAddBackward0(Node):
     def backward(self, grad: Tensor) -> tuple:
         (index,) = self.saved()
         g_src = index_select(grad, self.dim, index)
-        return grad, None, g_src * self.alpha if self.alpha != 1 else g_src
+        return grad, g_src * self.alpha if self.alpha != 1 else g_src
 
 
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *,
@@ -246,7 +256,7 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *,
     vals = src * alpha if alpha != 1 else src
     np.add.at(moved, idx, np.moveaxis(vals, d, 0) if vals.ndim else vals)
     res = wrap(out)
-    node = record(res, IndexAddBackward0, input, index, source)
+    node = record(res, IndexAddBackward0, input, source)
     if node is not None:
         node.dim, node.alpha = d, alpha
         node.save(index)
@@ -262,7 +272,7 @@ def index_add_(self: Tensor, dim: int, index: Tensor, source: Tensor, *,
 class IndexFillBackward0(Node):
     def backward(self, grad: Tensor) -> tuple:
         (index,) = self.saved()
-        return index_fill(grad, self.dim, index, 0.0), None
+        return (index_fill(grad, self.dim, index, 0.0),)
 
 
 def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
@@ -276,7 +286,7 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
     elif idx.size:
         out[...] = v
     res = wrap(out)
-    node = record(res, IndexFillBackward0, input, index)
+    node = record(res, IndexFillBackward0, input)
     if node is not None:
         node.dim = d
         node.save(index)
@@ -292,7 +302,7 @@ def index_fill_(self: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
 class MaskedFillBackward0(Node):  # scalar value
     def backward(self, grad: Tensor) -> tuple:
         (mask,) = self.saved()
-        return sum_to(grad.masked_fill(mask, 0), self.shape), None
+        return (sum_to(grad.masked_fill(mask, 0), self.shape),)
 
 
 class MaskedFillBackward1(Node):  # 0-d tensor value: it receives the masked gradient's sum
@@ -302,7 +312,7 @@ class MaskedFillBackward1(Node):  # 0-d tensor value: it receives the masked gra
         g_value = None
         if self.needs[1]:
             g_value = grad.masked_fill(~mask, 0).sum()
-        return g_self, None, g_value
+        return g_self, g_value
 
 
 def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
@@ -318,15 +328,15 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
         np.broadcast_shapes(mask._data.shape, data.shape)
     except ValueError:
         from .arithmetic import _size_error
-        raise _size_error(data.shape, mask._data.shape) from None
+        raise _size_error(mask._data.shape, data.shape) from None
     v = value._data if isinstance(value, Tensor) else value
     res = wrap(np.where(mask._data, np.asarray(v).astype(data.dtype), data))
     if isinstance(value, Tensor):
-        node = record(res, MaskedFillBackward1, input, mask, value)
+        node = record(res, MaskedFillBackward1, input, value)
         if node is not None:
             node.needs = (input._requires_grad, value._requires_grad)
     else:
-        node = record(res, MaskedFillBackward0, input, mask)
+        node = record(res, MaskedFillBackward0, input)
     if node is not None:
         node.shape = data.shape
         node.save(mask)
@@ -351,14 +361,14 @@ class MaskedSelectBackward0(Node):
         from .creation import zeros
         full = zeros(self.out_shape, dtype=grad.dtype)
         full[mask.expand(self.out_shape)] = grad
-        return sum_to(full, self.shape), None
+        return (sum_to(full, self.shape),)
 
 
 def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     """The elements where ``mask`` is True, as a 1-d tensor (shapes broadcast)."""
     shape = np.broadcast_shapes(input._data.shape, mask._data.shape)
     res = wrap(np.broadcast_to(input._data, shape)[np.broadcast_to(mask._data, shape)])
-    node = record(res, MaskedSelectBackward0, input, mask)
+    node = record(res, MaskedSelectBackward0, input)
     if node is not None:
         node.shape, node.out_shape = input._data.shape, shape
         node.save(mask)

@@ -17,14 +17,15 @@ from .. import _dtype as D
 from ..autograd.graph import Node
 from ._core import Tensor, record, wrap
 from ._errstate import quiet
-from .arithmetic import _inplace, _write_out, neg, pow, reciprocal
+from ._binary import _inplace, _meta, _reduce, _write_out
+from .arithmetic import pow
 
-__all__ = ["exp", "log", "log1p", "log2", "log10", "expm1", "sqrt", "rsqrt", "sin", "cos", "tan",
-           "abs", "sign", "floor", "ceil", "round", "trunc", "clamp", "clip", "square", "erf",
-           "isnan", "isinf", "isfinite", "nan_to_num",
-           "exp_", "log_", "log1p_", "log2_", "log10_", "expm1_", "sqrt_", "rsqrt_", "sin_",
-           "cos_", "tan_", "abs_", "sign_", "floor_", "ceil_", "round_", "trunc_", "clamp_",
-           "clip_", "square_", "erf_", "nan_to_num_", "neg_", "reciprocal_"]
+__all__ = ["neg", "reciprocal", "exp", "log", "log1p", "log2", "log10", "expm1", "sqrt", "rsqrt",
+           "sin", "cos", "tan", "abs", "sign", "floor", "ceil", "round", "trunc", "clamp", "clip",
+           "square", "erf", "isnan", "isinf", "isfinite", "nan_to_num", "exp_", "log_", "log1p_",
+           "log2_", "log10_", "expm1_", "sqrt_", "rsqrt_", "sin_", "cos_", "tan_", "abs_", "sign_",
+           "floor_", "ceil_", "round_", "trunc_", "clamp_", "clip_", "square_", "erf_",
+           "nan_to_num_", "neg_", "reciprocal_"]
 
 
 def _float_data(t: Tensor) -> np.ndarray:
@@ -41,6 +42,42 @@ def _unary(np_fn: Callable, node_type: type, t: Tensor, save: str | None, out: A
     if node is not None and save is not None:
         node.save(t if save == "in" else res.detach())
     return res if out is None else _write_out(res, out, name)
+
+
+# -- negation and reciprocal ---------------------------------------------------------------
+class NegBackward0(Node):
+    def backward(self, grad: Tensor) -> tuple:
+        return (-grad,)
+
+
+def neg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """``-input``; bool tensors are refused (use ``~`` / ``logical_not``)."""
+    if input._data.dtype == np.bool_:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
+                           "you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+    res = wrap(np.negative(input._data))
+    record(res, NegBackward0, input)
+    return res if out is None else _write_out(res, out, "neg")
+
+
+class ReciprocalBackward0(Node):
+    def backward(self, grad: Tensor) -> tuple:
+        (res,) = self.saved()
+        return (-grad * (res * res),)
+
+
+def reciprocal(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """``1 / input``; integer tensors give the default float dtype."""
+    data = input._data
+    if data.dtype.kind in "biu":
+        data = data.astype(D._defaults.float.np)
+    with quiet():
+        res = wrap(np.reciprocal(data))
+    node = record(res, ReciprocalBackward0, input)
+    if node is not None:
+        node.save(res.detach())
+    return res if out is None else _write_out(res, out, "reciprocal")
 
 
 # -- exponentials and logarithms ----------------------------------------------------------------
@@ -305,7 +342,6 @@ class ClampBackward1(Node):  # Python-number bounds
 
 class ClampBackward0(Node):  # tensor bounds: the gradient goes to whichever value was chosen
     def backward(self, grad):
-        from .arithmetic import _reduce
         x, lo, hi = self.saved()
         m_x, m_lo, m_hi = self.meta
         if lo is not None and hi is not None:
@@ -346,7 +382,6 @@ def clamp(input: Tensor, min: Any = None, max: Any = None, *,  # noqa: A002
 
 
 def _clamp_tensor_bounds(input: Tensor, lo: Any, hi: Any) -> Tensor:
-    from .arithmetic import _meta
     dt = D.result_type(*(x for x in (input, lo, hi) if x is not None)).np
     r = input._data.astype(dt, copy=False)
     if lo is not None:

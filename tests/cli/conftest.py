@@ -9,6 +9,7 @@ import struct
 import numpy as np
 import pytest
 
+import ember
 from ember.cli import main
 
 N_TRAIN, N_TEST, BATCH = 512, 256, 64
@@ -42,6 +43,15 @@ def write_dataset(root, folder: str = "FashionMNIST") -> dict:
     return splits
 
 
+@pytest.fixture(autouse=True)
+def _keep_global_rng():
+    """The commands seed ember's global generator, as a script would; other tests should not
+    see that."""
+    state = ember.get_rng_state()
+    yield
+    ember.set_rng_state(state)
+
+
 @pytest.fixture(scope="session")
 def synthetic(tmp_path_factory):
     """(data_dir, {"train": (images, labels), "t10k": (images, labels)})."""
@@ -60,8 +70,10 @@ def trained_run(synthetic, tmp_path_factory):
     data_dir, _ = synthetic
     out = tmp_path_factory.mktemp("run")
     stdout, stderr = io.StringIO(), io.StringIO()
+    state = ember.get_rng_state()
     with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
         rc = main(train_args(data_dir, out, "--epochs", "1"))
+    ember.set_rng_state(state)
     return out, rc, stdout.getvalue(), stderr.getvalue()
 
 

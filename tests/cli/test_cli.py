@@ -117,6 +117,10 @@ def test_bad_index_and_dataset(capsys, tmp_path, trained_run, synthetic):
     rc, _, err = run_cli(capsys, "evaluate", ckpt, "--data-dir", tmp_path / "empty",
                          "--dataset", "mnist", "--no-download")
     assert_one_line_error(rc, err, "cannot load mnist")
+    rc, _, err = run_cli(capsys, "train", "--data-dir", tmp_path / "empty", "--dataset", "mnist",
+                         "--no-download", "--out", tmp_path / "run")
+    assert_one_line_error(rc, err, "cannot load mnist")
+    assert not (tmp_path / "run").exists()
 
 
 def test_resume_rejects_changed_settings(capsys, trained_run):

@@ -1,6 +1,7 @@
 """What ``ember summary``, ``evaluate`` and ``predict`` print, checked against the same
 model run with torch; checkpoints of ``ember train`` read by ``torch.load``."""
 
+import json
 import re
 
 import numpy as np
@@ -105,3 +106,23 @@ def test_predict_index_names_true_class(capsys, trained_run, synthetic):
         assert top[-1] == f"{100 * row.max().item():.2f}%"
 
 
+
+
+# -- checkpoints ----------------------------------------------------------------------------
+def test_checkpoint_is_read_by_torch(trained_run, synthetic):
+    out, *_ = trained_run
+    ckpt = torch.load(checkpoint_of(trained_run), weights_only=True)
+    model = torch_mlp()
+    assert {k: v.shape for k, v in ckpt["model"].items()} == \
+        {k: v.shape for k, v in model.state_dict().items()}
+    model.load_state_dict(ckpt["model"])
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    optimizer.load_state_dict(ckpt["optimizer"])  # the same layout as torch's Adam
+    steps = {float(s["step"]) for s in optimizer.state_dict()["state"].values()}
+    assert steps == {512 / 64}
+    assert ckpt["rng_state"].dtype == torch.uint8
+    assert (ckpt["epoch"], ckpt["step"], ckpt["args"]["model"]) == (1, 0, "mlp")
+    images, labels = synthetic[1]["t10k"]
+    accuracy = (torch_logits(ckpt["model"], images).argmax(1).numpy() == labels).mean()
+    history = json.loads((out / "metrics.json").read_text())["history"]
+    assert history[0]["test_accuracy"] == pytest.approx(accuracy, abs=1e-12)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import N_TRAIN, run_cli, subprocess_env, train_args, write_dataset
+from conftest import run_cli, subprocess_env, train_args
 
 import ember
 from ember.cli.plot import METRIC_FIELDS
@@ -56,6 +56,18 @@ def test_progress_bar_shows_loss_and_throughput(capsys, synthetic, tmp_path):
     assert "Epoch 2/2" in err and "loss=" in err and "samples/s" in err
 
 
+def test_default_output_directory(capsys, monkeypatch, synthetic, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    rc, out, _ = run_cli(capsys, "train", "--data-dir", synthetic[0], "--no-download",
+                         "--epochs", "1", "--limit-train", "64", "--limit-test", "64",
+                         "--progress", "off")
+    assert rc == 0
+    (run,) = (tmp_path / "runs").glob("2*")  # runs/<timestamp>
+    assert f"writing to {Path('runs') / run.name}" in out
+    assert (run / "checkpoint.pt").is_file() and (run / "metrics.json").is_file()
+    assert (tmp_path / "runs" / "latest" / "checkpoint.pt").is_file()
+
+
 def assert_same_run(a: Path, b: Path) -> None:
     """Same weights, optimizer state, position and metrics (timings aside), bit for bit."""
     ca, cb = load(a / "checkpoint.pt"), load(b / "checkpoint.pt")
@@ -79,29 +91,29 @@ def assert_same_run(a: Path, b: Path) -> None:
 def test_interrupt_then_resume_equals_uninterrupted(capsys, monkeypatch, synthetic, tmp_path,
                                                     optimizer):
     data_dir = synthetic[0]
-    settings = ["--epochs", "2", "--optimizer", optimizer, "--seed", "7"]
+    batches = 4
+    settings = ["--epochs", "2", "--optimizer", optimizer, "--seed", "7",
+                "--limit-train", str(64 * batches), "--limit-test", "64"]
     assert run_cli(capsys, *train_args(data_dir, tmp_path / "ref", *settings))[0] == 0
     run = tmp_path / "run"
     ckpt = run / "checkpoint.pt"
     resume = ["train", "--resume", ckpt, "--progress", "off", "--data-dir", data_dir,
               "--no-download"]
-    batches = N_TRAIN // 64
     # Stop mid-epoch 1, then exactly at the end of epoch 1, then mid-epoch 2, then finish.
-    monkeypatch.setenv("EMBER_TEST_SIGINT_AFTER_STEPS", "5")
+    monkeypatch.setenv("EMBER_TEST_SIGINT_AFTER_STEPS", "2")
     rc, _, err = run_cli(capsys, *train_args(data_dir, run, *settings))
     assert rc == 130
-    assert f"Interrupted: saved a resumable checkpoint (epoch 1, batch 5/{batches})" in err
+    assert f"Interrupted: saved a resumable checkpoint (epoch 1, batch 2/{batches})" in err
     assert f"ember train --resume {ckpt}" in err and "Traceback" not in err
-    assert (load(ckpt)["epoch"], load(ckpt)["step"]) == (0, 5)
-    monkeypatch.setenv("EMBER_TEST_SIGINT_AFTER_STEPS", str(batches - 5))
-    assert run_cli(capsys, *resume)[0] == 130
+    assert (load(ckpt)["epoch"], load(ckpt)["step"]) == (0, 2)
+    assert run_cli(capsys, *resume)[0] == 130  # 2 more steps: the end of epoch 1
     assert (load(ckpt)["epoch"], load(ckpt)["step"]) == (1, 0)
-    monkeypatch.setenv("EMBER_TEST_SIGINT_AFTER_STEPS", "3")
+    monkeypatch.setenv("EMBER_TEST_SIGINT_AFTER_STEPS", "1")
     assert run_cli(capsys, *resume)[0] == 130
-    assert (load(ckpt)["epoch"], load(ckpt)["step"]) == (1, 3)
+    assert (load(ckpt)["epoch"], load(ckpt)["step"]) == (1, 1)
     monkeypatch.delenv("EMBER_TEST_SIGINT_AFTER_STEPS")
     rc, out, _ = run_cli(capsys, *resume)
-    assert rc == 0 and "resuming at epoch 2, batch 4" in out
+    assert rc == 0 and "resuming at epoch 2, batch 2" in out
     assert_same_run(tmp_path / "ref", run)
     # a finished run has nothing left to do, unless asked for more epochs
     rc, out, _ = run_cli(capsys, *resume)
@@ -109,20 +121,22 @@ def test_interrupt_then_resume_equals_uninterrupted(capsys, monkeypatch, synthet
 
 
 def test_ctrl_c_from_outside(synthetic, tmp_path):
-    """A real SIGINT to ``python -m ember train`` stops it cleanly with a resumable checkpoint."""
-    data_dir = tmp_path / "data"
-    write_dataset(data_dir)
-    argv = train_args(data_dir, tmp_path / "run", "--epochs", "50", "--batch-size", "4")
+    """Ctrl-C in a terminal signals the whole process group, DataLoader workers included:
+    ``ember train`` stops cleanly with a resumable checkpoint."""
+    argv = train_args(synthetic[0], tmp_path / "run", "--epochs", "50", "--batch-size", "4",
+                      "--workers", "2")
     proc = subprocess.Popen([sys.executable, "-m", "ember", *argv], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=subprocess_env())
+                            stderr=subprocess.PIPE, text=True, env=subprocess_env(),
+                            start_new_session=True)
     try:
         for line in proc.stdout:  # the header is printed just before the first batch
             if line.startswith("Training mlp"):
                 break
-        proc.send_signal(signal.SIGINT)
+        os.killpg(proc.pid, signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=120)
     finally:
-        proc.kill()
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 130, stderr
     assert "Interrupted: saved a resumable checkpoint" in stderr
     assert "Traceback" not in stderr

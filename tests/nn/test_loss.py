@@ -119,8 +119,8 @@ def test_cross_entropy_huge_logits_finite():
     big = np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 5e3]], dtype=np.float32)
     y = np.array([1, 0])
     for reduction in REDUCTIONS:
-        compare_loss(lambda a, b: F.cross_entropy(a, b, reduction=reduction),
-                     lambda a, b: TF.cross_entropy(a, b, reduction=reduction),
+        compare_loss(lambda a, b, r=reduction: F.cross_entropy(a, b, reduction=r),
+                     lambda a, b, r=reduction: TF.cross_entropy(a, b, reduction=r),
                      big, y, requires_grad=(True, False))
     x = ember.tensor(big, requires_grad=True)
     loss = F.cross_entropy(x, ember.tensor(y), label_smoothing=0.1)
@@ -131,8 +131,8 @@ def test_cross_entropy_huge_logits_finite():
 def test_cross_entropy_all_ignored():
     x, y = logits(3, 4), np.full(3, -100)
     for reduction in REDUCTIONS:
-        check_op(lambda a, b: F.cross_entropy(a, b, reduction=reduction),
-                 lambda a, b: TF.cross_entropy(a, b, reduction=reduction), x, y,
+        check_op(lambda a, b, r=reduction: F.cross_entropy(a, b, reduction=r),
+                 lambda a, b, r=reduction: TF.cross_entropy(a, b, reduction=r), x, y,
                  requires_grad=(True, False), layouts_=ONE_LAYOUT, check_grad_fn=False)
 
 

@@ -399,6 +399,12 @@ def test_inplace_on_leaf_requiring_grad_is_refused(name):
 
 def test_inplace_errors():
     for call in (lambda L: L.ones(2, 3).add_(L.ones(3, 3)),
+                 lambda L: L.ones(3).add_(L.ones(2, 3)),
+                 lambda L: L.ones(3, dtype=L.int32).sub_(L.ones(3), alpha=2),
+                 lambda L: L.ones(3, dtype=L.int32).add_(L.ones(3, dtype=L.int64), alpha=2.5),
+                 lambda L: L.ones(3).add_(L.ones(3), alpha=True),
+                 lambda L: L.ones(3, dtype=L.bool).sub_(True),
+                 lambda L: L.ones(3, dtype=L.bool).add_(1),
                  lambda L: L.ones(3, dtype=L.int64).add_(1.5),
                  lambda L: L.ones(3, dtype=L.int64).div_(2),
                  lambda L: L.ones(3, dtype=L.int64).mul_(L.ones(3))):

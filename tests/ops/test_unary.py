@@ -200,8 +200,8 @@ def test_inplace_keeps_graph_names():
 @given(float_arrays(low=-5, high=5))
 def test_hypothesis_shapes(a):
     for name in ("exp", "tanh", "sigmoid", "abs", "sin"):
-        check_op(*both(lambda L, x, name=name: getattr(L, name)(x)), a, layouts_=("contiguous", "strided"),
-                 atol=1e-8, rtol=1e-6)
+        check_op(*both(lambda L, x, name=name: getattr(L, name)(x)), a,
+                 layouts_=("contiguous", "strided"), atol=1e-8, rtol=1e-6)
 
 
 def test_float32_stays_float32():

@@ -216,7 +216,8 @@ def test_frozen_attributes_and_pin_memory_like_torch():
     ours_ds, theirs_ds = datasets()
     ours, theirs = DataLoader(ours_ds), tud.DataLoader(theirs_ds)
     for name in ("batch_size", "sampler", "drop_last"):
-        assert raised(lambda: setattr(ours, name, 3)) == raised(lambda: setattr(theirs, name, 3))
+        assert raised(lambda n=name: setattr(ours, n, 3)) == \
+            raised(lambda n=name: setattr(theirs, n, 3))
     with warnings.catch_warnings(record=True) as ours_w:
         warnings.simplefilter("always")
         next(iter(DataLoader(ours_ds, pin_memory=True)))

@@ -14,3 +14,4 @@ from . import activation, container, dropout, flatten, linear, loss  # noqa: E40
 for _family in (activation, container, dropout, flatten, linear, loss):
     __all__ += _family.__all__
 del _family
+from ._cnn_layers import *  # noqa: E402,F401,F403

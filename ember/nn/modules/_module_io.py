@@ -8,7 +8,8 @@ nothing is wrong does it copy; so a failed load leaves the model exactly as it w
 from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
-from typing import Any, Callable, Mapping
+from typing import Any
+from collections.abc import Callable, Mapping
 
 import numpy as np
 

@@ -7,7 +7,8 @@ tensor put in becomes a ``Parameter`` and is registered like any other.
 from __future__ import annotations
 
 import operator
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
+from collections.abc import Iterable, Iterator, Mapping
 
 from ..._tensor import Tensor
 from ..parameter import Parameter

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import operator
 from collections import OrderedDict
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
+from collections.abc import Iterable, Iterator, Mapping
 
 from .module import Module, _addindent
 from ._param_containers import ParameterDict, ParameterList

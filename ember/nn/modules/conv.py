@@ -157,6 +157,8 @@ class Conv2d(_Conv):
 
     Example::
 
+        >>> import ember
+        >>> from ember import nn
         >>> conv = nn.Conv2d(1, 32, 3, padding=1)
         >>> conv(ember.randn(8, 1, 28, 28)).shape
         ember.Size([8, 32, 28, 28])
@@ -202,7 +204,7 @@ class _ConvTranspose(_ConvNd):
             if not smallest[d] <= size[d] <= largest[d]:
                 raise ValueError(f"requested an output size of {size}, but valid sizes range "
                                  f"from {smallest} to {largest} (for an input of "
-                                 f"{list(spatial)})")
+                                 f"{spatial})")
         return tuple(size[d] - smallest[d] for d in range(n))
 
     def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
@@ -220,6 +222,8 @@ class ConvTranspose2d(_ConvTranspose):
 
     Example::
 
+        >>> import ember
+        >>> from ember import nn
         >>> up = nn.ConvTranspose2d(16, 8, 3, stride=2, padding=1, output_padding=1)
         >>> up(ember.randn(1, 16, 7, 7)).shape
         ember.Size([1, 8, 14, 14])

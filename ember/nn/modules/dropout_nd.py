@@ -30,6 +30,8 @@ class Dropout2d(_FeatureDropout):
 
     Example::
 
+        >>> import ember
+        >>> from ember import nn
         >>> nn.Dropout2d(0.25)
         Dropout2d(p=0.25, inplace=False)
     """

@@ -18,7 +18,8 @@ names, ``state_dict``, device and dtype moves, ``train``/``eval``, printing) wal
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable, Iterator
+from typing import Any
+from collections.abc import Callable, Iterator
 
 from ...autograd.grad_mode import no_grad
 from ..._tensor import Tensor
@@ -217,7 +218,7 @@ class Module(ModuleIOMixin):
         _check_name("buffer", name, self, self._buffers)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{typename(tensor)}' object to buffer '{name}' "
-                            "(ember Tensor or None required)")
+                            "(torch Tensor or None required)")
         if isinstance(tensor, Buffer):
             tensor = tensor.as_plain()
         self._buffers[name] = tensor

@@ -115,6 +115,8 @@ class BatchNorm2d(_BatchNorm):
 
     Example::
 
+        >>> import ember
+        >>> from ember import nn
         >>> bn = nn.BatchNorm2d(32)
         >>> bn(ember.randn(8, 32, 14, 14)).shape
         ember.Size([8, 32, 14, 14])
@@ -140,6 +142,8 @@ class LayerNorm(Module):
 
     Example::
 
+        >>> import ember
+        >>> from ember import nn
         >>> nn.LayerNorm(10)
         LayerNorm((10,), eps=1e-05, elementwise_affine=True, bias=True)
     """
@@ -175,6 +179,8 @@ class GroupNorm(Module):
 
     Example::
 
+        >>> import ember
+        >>> from ember import nn
         >>> nn.GroupNorm(2, 4)(ember.randn(3, 4, 5, 5)).shape
         ember.Size([3, 4, 5, 5])
     """
@@ -184,7 +190,8 @@ class GroupNorm(Module):
                  bias: bool = True) -> None:
         super().__init__()
         if num_channels % num_groups != 0:
-            raise ValueError("num_channels must be divisible by num_groups")
+            raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups "
+                             f"({num_groups})")
         self.num_groups = num_groups
         self.num_channels = num_channels
         self.eps = eps

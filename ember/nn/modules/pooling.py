@@ -42,6 +42,8 @@ class MaxPool2d(_MaxPoolNd):
 
     Example::
 
+        >>> import ember
+        >>> from ember import nn
         >>> nn.MaxPool2d(2)(ember.randn(8, 32, 28, 28)).shape
         ember.Size([8, 32, 14, 14])
     """
@@ -117,6 +119,8 @@ class AdaptiveAvgPool2d(_AdaptivePool):
 
     Example::
 
+        >>> import ember
+        >>> from ember import nn
         >>> nn.AdaptiveAvgPool2d((5, 7))(ember.randn(1, 64, 8, 9)).shape
         ember.Size([1, 64, 5, 7])
     """

@@ -36,6 +36,8 @@ class Embedding(Module):
 
     Example::
 
+        >>> import ember
+        >>> from ember import nn
         >>> emb = nn.Embedding(10, 3, padding_idx=0)
         >>> emb(ember.tensor([[0, 2], [4, 5]])).shape
         ember.Size([2, 2, 3])

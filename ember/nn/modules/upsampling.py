@@ -19,6 +19,8 @@ class Upsample(Module):
 
     Example::
 
+        >>> import ember
+        >>> from ember import nn
         >>> nn.Upsample(scale_factor=2)
         Upsample(scale_factor=2.0, mode='nearest')
     """

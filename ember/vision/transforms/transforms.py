@@ -14,7 +14,8 @@ Compose(
 from __future__ import annotations
 
 import numbers
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from . import functional as F
 from .functional import InterpolationMode

@@ -1,0 +1,122 @@
+"""The op behind ``nn.Linear`` for a 2-d input: ``input @ weight.T (+ bias)`` with a fused
+backward.
+
+The graph is recorded as torch records it: ``AddmmBackward0`` (``MmBackward0`` without a bias)
+whose last edge goes through a ``TBackward0`` node to the weight. The backward formula is
+chosen for speed and memory, not transcribed from that graph:
+
+- the weight gradient is computed directly in the weight's own ``(out, in)`` layout as
+  ``grad.T @ input`` (transposed operands go to BLAS as flags, nothing is copied), and handed
+  through ``TBackward0`` as a transposed view; that node gives the contiguous array back, so
+  the leaf adopts it as its ``.grad`` without a copy;
+- the bias gradient is one column sum of the incoming gradient;
+- no gradient is computed for an input that does not need one.
+
+Under ``create_graph=True`` the nodes fall back to the generic formulas written with tensor
+ops, so higher-order gradients still work.
+
+>>> import ember
+>>> w = ember.ones(3, 2, requires_grad=True)
+>>> y = linear(ember.ones(4, 2), w, ember.zeros(3, requires_grad=True))
+>>> y.grad_fn.name(), y.grad_fn.next_functions[2][0].name()
+('AddmmBackward0', 'TBackward0')
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.grad_mode import state
+from . import linalg as _linalg
+from . import shape as _shape
+from ._core import Tensor, record, wrap
+
+__all__ = ["linear", "fusable"]
+
+_BLAS_KINDS = "fc"  # float and complex arrays go to BLAS; integers take the generic path
+
+
+def fusable(input: Tensor, weight: Tensor, bias: Tensor | None) -> bool:
+    """Whether ``linear`` applies: 2-d input and weight of one floating dtype that fit
+    together, and a 1-d bias of the output size. Anything else (including every error case)
+    takes the generic path, which raises torch's messages."""
+    x, w = input._data, weight._data
+    if x.ndim != 2 or w.ndim != 2 or x.shape[1] != w.shape[1] or x.dtype != w.dtype:
+        return False
+    if x.dtype.kind not in _BLAS_KINDS or type(x) is not np.ndarray or type(w) is not np.ndarray:
+        return False
+    if bias is None:
+        return True
+    b = bias._data
+    return b.ndim == 1 and b.shape[0] == w.shape[0] and b.dtype == x.dtype
+
+
+class TBackward0(_shape.TBackward0):
+    """The weight's transpose, as torch records it. The gradient arriving here is the
+    transpose of a fresh contiguous ``(out, in)`` array; passing that array on unchanged
+    (instead of a view of it) lets the leaf keep it as ``.grad`` without copying."""
+
+    def backward(self, grad: Tensor) -> tuple:
+        arr = grad._data
+        owner = arr.base
+        if (not state.enabled and type(owner) is np.ndarray and owner.flags.c_contiguous
+                and owner.shape == arr.shape[::-1] and owner.strides == arr.strides[::-1]):
+            return (wrap(owner),)
+        return (grad.t(),)
+
+
+class AddmmBackward0(_linalg.AddmmBackward0):
+    """``linear`` with a bias: gradients for bias, input and the transposed weight."""
+
+    def backward(self, grad: Tensor) -> tuple:
+        if state.enabled:
+            return super().backward(grad)
+        x, wt = self.saved()
+        g = grad._data
+        needs = self.needs
+        g_bias = wrap(np.add.reduce(g, axis=0)) if needs[0] else None
+        return (g_bias, *_input_weight_grads(g, x, wt, needs[1], needs[2]))
+
+
+class MmBackward0(_linalg.MmBackward0):
+    """``linear`` without a bias: gradients for the input and the transposed weight."""
+
+    def backward(self, grad: Tensor) -> tuple:
+        if state.enabled:
+            return super().backward(grad)
+        x, wt = self.saved()
+        return _input_weight_grads(grad._data, x, wt, self.needs[0], self.needs[1])
+
+
+def _input_weight_grads(g: np.ndarray, x: Tensor | None, wt: Tensor | None, need_x: bool,
+                        need_w: bool) -> tuple:
+    # ``wt`` holds ``weight.T``, so ``wt._data.T`` is the weight itself, contiguous.
+    gx = wrap(np.matmul(g, wt._data.T)) if need_x else None
+    gw = wrap(np.matmul(g.T, x._data).T) if need_w else None
+    return gx, gw
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``input @ weight.T + bias`` for a 2-d ``input`` (check ``fusable`` first)."""
+    x, w = input._data, weight._data
+    out = np.matmul(x, w.T)
+    if bias is not None:
+        out += bias._data  # in place: the product is a fresh array
+    res = wrap(out)
+    if not state.enabled or not (input._requires_grad or weight._requires_grad
+                                 or (bias is not None and bias._requires_grad)):
+        return res
+    wt = _shape.make_view(weight, w.T)
+    record(wt, TBackward0, weight)
+    if bias is None:
+        node = record(res, MmBackward0, input, wt)
+        node.needs = (input._requires_grad, weight._requires_grad)
+    else:
+        node = record(res, AddmmBackward0, bias, input, wt)
+        node.needs = (bias._requires_grad, input._requires_grad, weight._requires_grad)
+        node.alpha, node.beta, node.bias_shape = 1, 1, bias._data.shape
+    # Keep only what the gradients need: the input for the weight's, the weight for the
+    # input's (both version-checked, as torch's saved variables are).
+    node.save(input if weight._requires_grad else None,
+              wt if input._requires_grad else None)
+    return res
