@@ -22,6 +22,8 @@ from ._random import (Generator, default_generator, get_rng_state, initial_seed,
                       manual_seed, seed, set_rng_state)
 from ._size import Size
 from ._tensor import Tensor
+
+Tensor.__module__ = "ember"  # prints as <class 'ember.Tensor'>, like torch's
 from . import _tensor_methods  # noqa: F401 - binds ops as Tensor methods
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd.grad_mode import is_inference_mode_enabled

@@ -29,7 +29,7 @@ class Tensor:
     """A multi-dimensional array with reverse-mode automatic differentiation."""
 
     __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_version", "_base",
-                 "_output_nr", "_accumulator", "_retains_grad", "_hooks", "_saved_output_of",
+                 "_output_nr", "_accumulator", "_retains_grad", "_saved_output_of",
                  "__weakref__")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -208,6 +208,16 @@ class Tensor:
             return self.grad_fn._add_tensor_hook(self._output_nr, hook)
         return self._grad_accumulator()._add_tensor_hook(0, hook)
 
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]
+                                           ) -> RemovableHandle:
+        """Call ``hook(tensor)`` after a gradient was accumulated into this leaf's ``.grad``."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
+                               "tensors")
+        return self._grad_accumulator()._add_post_accumulate_hook(hook)
+
     def _grad_accumulator(self) -> AccumulateGrad:
         if self._accumulator is None:
             self._accumulator = AccumulateGrad(self)
@@ -385,7 +395,6 @@ def _init_from(t: Tensor, data: Any) -> None:
     t._output_nr = 0
     t._accumulator = None
     t._retains_grad = False
-    t._hooks = None
 
 
 _new = object.__new__
@@ -405,7 +414,6 @@ def tensor_from_array(data: Any) -> Tensor:
     t._output_nr = 0
     t._accumulator = None
     t._retains_grad = False
-    t._hooks = None
     return t
 
 

@@ -107,9 +107,11 @@ def gradgradcheck(fn: Callable, inputs: Any, grad_outputs: Any = None, *, eps: f
                         for o in _outputs(fn, inputs)]
 
     def first_grads(*args: Any) -> tuple:
-        outs = [o for o in _outputs(fn, args) if o.requires_grad]
-        grads = grad(outs, [t for t in args if getattr(t, "requires_grad", False)],
-                     grad_outputs[:len(outs)], create_graph=True, allow_unused=True)
+        from .grad_mode import enable_grad
+        with enable_grad():  # also when the numerical pass evaluates it under no_grad
+            outs = [o for o in _outputs(fn, args) if o.requires_grad]
+            grads = grad(outs, [t for t in args if getattr(t, "requires_grad", False)],
+                         grad_outputs[:len(outs)], create_graph=True, allow_unused=True)
         return tuple(g for g in grads if g is not None)
     return gradcheck(first_grads, inputs, eps=eps, atol=atol, rtol=rtol,
                      raise_exception=raise_exception) if diff else True

@@ -229,10 +229,18 @@ _SLOT_REFS = _calibrate_slot_refs()
 class AccumulateGrad(Node):
     """The sink of a leaf tensor: adds the incoming gradient into ``tensor.grad``."""
 
-    __slots__ = ("_variable",)
+    __slots__ = ("_variable", "_post_hooks")
 
     def __init__(self, tensor: Any) -> None:
         self._variable = weakref.ref(tensor)
+        self._post_hooks = None
+
+    def _add_post_accumulate_hook(self, fn: Callable) -> RemovableHandle:
+        if self._post_hooks is None:
+            self._post_hooks = _Hooks()
+        handle = RemovableHandle(self._post_hooks)
+        self._post_hooks[handle.id] = fn
+        return handle
 
     @property
     def variable(self) -> Any:
@@ -262,6 +270,9 @@ class AccumulateGrad(Node):
             old._version[0] += 1
         else:
             t.grad = old + grad
+        if self._post_hooks:
+            for hook in list(self._post_hooks.values()):
+                hook(t)
 
 
 def _first_grad(grad: Any) -> Any:

@@ -13,4 +13,3 @@ from .modules import __all__ as _modules_all
 from .parameter import Buffer, Parameter
 
 __all__ = ["Parameter", "Buffer", "functional", "init", "utils", *_modules_all]
-from .modules._cnn_layers import *  # noqa: E402,F401,F403

@@ -35,8 +35,12 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``input @ weight.T + bias`` over the last dimension of ``input``.
 
     A 2-D input is one ``addmm`` (``grad_fn=<AddmmBackward0>``); other ranks are flattened to
-    2-D around it and viewed back, as torch records them.
+    2-D around it and viewed back, as torch records them. Floating-point inputs take the fused
+    op of ``ember.ops.linear`` (same graph, faster backward).
     """
+    fused = _linear.linear(input, weight, bias)  # the common case, tried first
+    if fused is not None:
+        return fused
     nd = input._data.ndim
     if nd == 0 or weight._data.ndim == 0:
         raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are "
@@ -44,20 +48,15 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is not None and input._data.dtype != weight._data.dtype:
         raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
                            f"{_type_name(input)} and {_type_name(weight)}")
-    if nd == 2:
-        if _linear.fusable(input, weight, bias):
-            return _linear.linear(input, weight, bias)
-        return linear_forward(input, weight, bias)
-    if bias is None:
+    if nd == 2 or bias is None:
         return linear_forward(input, weight, bias)
     if not _flattens_without_copy(input._data):
         # torch multiplies such inputs batched and adds the bias separately.
         return linear_forward(input, weight, None) + bias
     lead = input._data.shape[:-1]
     flat = input.reshape(-1, input._data.shape[-1])
-    if _linear.fusable(flat, weight, bias):
-        out = _linear.linear(flat, weight, bias)
-    else:
+    out = _linear.linear(flat, weight, bias)
+    if out is None:
         out = addmm(bias, flat, weight.t())
     return out.view(*lead, out._data.shape[-1])
 
@@ -145,3 +144,6 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
     return result if out is None else out.copy_(result)
 
 from ._functional_conv import *  # noqa: E402,F401,F403
+from ._functional_conv import __all__ as _conv_all  # noqa: E402
+
+__all__ += _conv_all

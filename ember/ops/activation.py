@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import _dtype as D
 from ..autograd.graph import Node
-from ._core import Tensor, record, wrap, wrap_dim
+from ._core import Tensor, record, state, wrap, wrap_dim
 from ._errstate import quiet
 from .arithmetic import _inplace, _write_out
 
@@ -21,7 +21,10 @@ __all__ = ["relu", "relu_", "sigmoid", "sigmoid_", "tanh", "tanh_", "softmax", "
 class ReluBackward0(Node):
     def backward(self, grad: Tensor) -> tuple:
         (res,) = self.saved()
-        return (grad * (res > 0).to(grad.dtype),)
+        if state.enabled:  # create_graph: the gradient itself must be differentiable
+            return (grad * (res > 0).to(grad.dtype),)
+        g = grad._data
+        return (wrap(g * (res._data > 0).astype(g.dtype)),)
 
 
 def relu(input: Tensor) -> Tensor:

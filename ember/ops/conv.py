@@ -1,20 +1,13 @@
-"""Convolutions: conv1d, conv2d and conv_transpose2d as one large matrix product each.
+"""Convolutions: conv1d, conv2d, conv_transpose1d and conv_transpose2d.
 
-Layout. The input (N, C, H, W) is zero padded, then viewed (no copy) as sliding windows and
-copied once into a column matrix ``cols`` of shape (C * kh * kw, N * OH * OW): channel-major,
-so that each group's rows are contiguous and the innermost copy runs along the output row.
-The forward is then ``weight (O, C*kh*kw) @ cols``, one BLAS call (a batched matmul over the
-groups when ``groups > 1``), giving (O, N, OH, OW) which is transposed into a contiguous NCHW
-result. Fewer, larger BLAS calls also behave much better than many small ones when the
-machine's cores are shared.
-
-Backward. ``grad_weight = grad (O, N*OH*OW) @ cols.T`` reuses the forward's columns.
-``grad_input`` multiplies ``weight.T @ grad`` and folds the columns back (col2im) by looping
-over the kh * kw kernel positions, each a strided in-place add of a whole slab; this is far
-faster than a scatter with ``np.add.at``.
+This module checks arguments, resolves padding and geometry and records the autograd node;
+the array work (im2col in cache-sized chunks, one GEMM per sample, the input gradient as a
+convolution with the flipped kernel) is in :mod:`ember.ops._conv_kernels`. conv1d runs as a
+2-d convolution of height 1.
 
 The transposed convolution is the adjoint of a convolution: its forward is the convolution's
-input gradient, and its input gradient is a convolution forward.
+input gradient, its input gradient is a convolution forward, and its weight gradient is the
+convolution's weight gradient with the roles of input and output gradient swapped.
 
 Gradients are computed with NumPy kernels on the incoming gradient's array, so double backward
 through a convolution is not supported.
@@ -23,103 +16,16 @@ through a convolution is not supported.
 from __future__ import annotations
 
 import warnings
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from ..autograd.graph import Node
+from ._conv_kernels import Geometry, conv_forward, conv_input_grad, conv_weight_grad
 from ._numpy_grad import refuse_double_backward
 from ._core import Tensor, record, wrap
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
-
-
-class _Geometry(NamedTuple):
-    """Everything about a 2-d convolution except the data: sizes are (height, width)."""
-
-    kernel: tuple
-    stride: tuple
-    dilation: tuple
-    pad: tuple          # (top, bottom, left, right)
-    groups: int
-    out_hw: tuple       # output spatial size of the convolution
-    padded_hw: tuple    # padded input size of the convolution
-
-
-# -- array kernels --------------------------------------------------------------------------
-def _pad_zeros(x: np.ndarray, pad: tuple) -> np.ndarray:
-    top, bottom, left, right = pad
-    if not (top or bottom or left or right):
-        return x
-    return np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))
-
-
-def _im2col(xp: np.ndarray, geo: _Geometry) -> np.ndarray:
-    """Columns (C, kh, kw, N, OH, OW) of the padded input ``xp`` (N, C, Hp, Wp)."""
-    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = geo.kernel, geo.stride, geo.dilation, geo.out_hw
-    span = ((kh - 1) * dh + 1, (kw - 1) * dw + 1)
-    win = sliding_window_view(xp, span, axis=(2, 3))           # (N, C, H', W', span_h, span_w)
-    win = win[:, :, :(oh - 1) * sh + 1:sh, :(ow - 1) * sw + 1:sw, ::dh, ::dw]
-    return np.ascontiguousarray(win.transpose(1, 4, 5, 0, 2, 3))
-
-
-def _col2im(cols: np.ndarray, n: int, geo: _Geometry) -> np.ndarray:
-    """Fold columns (C, kh, kw, N, OH, OW) back into a padded image laid out (C, N, Hp, Wp)."""
-    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = geo.kernel, geo.stride, geo.dilation, geo.out_hw
-    out = np.zeros((cols.shape[0], n) + geo.padded_hw, dtype=cols.dtype)
-    for i in range(kh):
-        rows = slice(i * dh, i * dh + (oh - 1) * sh + 1, sh)
-        for j in range(kw):
-            out[:, :, rows, j * dw:j * dw + (ow - 1) * sw + 1:sw] += cols[:, i, j]
-    return out
-
-
-def _grouped_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a @ b`` for stacks of one matrix per group; a single 2-d GEMM when there is one."""
-    if a.shape[0] == 1:
-        return np.matmul(a[0], b[0])[None]
-    return np.matmul(a, b)
-
-
-def _channels_first(g: np.ndarray, groups: int) -> np.ndarray:
-    """(N, C, H, W) -> (groups, C/groups, N*H*W): the layout the GEMMs consume."""
-    c = g.shape[1]
-    return np.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(groups, c // groups, -1)
-
-
-def _to_nchw(a: np.ndarray, n: int, hw: tuple) -> np.ndarray:
-    """(C, N*H*W) (or (G, C/G, N*H*W)) -> contiguous (N, C, H, W)."""
-    a = a.reshape(-1, n, hw[0], hw[1])
-    return np.ascontiguousarray(a.transpose(1, 0, 2, 3))
-
-
-def _conv_forward(x: np.ndarray, w: np.ndarray, geo: _Geometry) -> tuple:
-    """Convolve (N, C, H, W) with (O, C/G, kh, kw): returns out (O, N*OH*OW) and the columns
-    as (G, C/G*kh*kw, N*OH*OW), kept for the weight gradient."""
-    g = geo.groups
-    cols = _im2col(_pad_zeros(x, geo.pad), geo)
-    cols_g = cols.reshape(g, cols.shape[0] // g * cols.shape[1] * cols.shape[2], -1)
-    out = _grouped_matmul(w.reshape(g, w.shape[0] // g, -1), cols_g)
-    return out.reshape(w.shape[0], -1), cols_g
-
-
-def _conv_input_grad(g2: np.ndarray, w: np.ndarray, n: int, geo: _Geometry,
-                     in_hw: tuple) -> np.ndarray:
-    """Gradient w.r.t. the (unpadded) input, given g2 = grad as (G, O/G, N*OH*OW)."""
-    groups = geo.groups
-    w_t = w.reshape(groups, w.shape[0] // groups, -1).transpose(0, 2, 1)
-    cols = _grouped_matmul(w_t, g2)                                 # (G, C/G*kh*kw, M)
-    kh, kw = geo.kernel
-    cols = cols.reshape(-1, kh, kw, n, geo.out_hw[0], geo.out_hw[1])
-    padded = _col2im(cols, n, geo)
-    top, left = geo.pad[0], geo.pad[2]
-    inner = padded[:, :, top:top + in_hw[0], left:left + in_hw[1]]
-    return np.ascontiguousarray(inner.transpose(1, 0, 2, 3))
-
-
-def _conv_weight_grad(g2: np.ndarray, cols_g: np.ndarray, w_shape: tuple) -> np.ndarray:
-    return _grouped_matmul(g2, cols_g.transpose(0, 2, 1)).reshape(w_shape)
 
 
 # -- argument handling ----------------------------------------------------------------------
@@ -210,7 +116,7 @@ def _resolve_padding(padding: Any, kernel: tuple, dilation: tuple, stride: tuple
 
 
 def _geometry(in_hw: tuple, kernel: tuple, stride: tuple, dilation: tuple, pads: tuple,
-              groups: int) -> _Geometry:
+              groups: int) -> Geometry:
     padded = tuple(s + a + b for s, (a, b) in zip(in_hw, pads))
     span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
     if any(p < k for p, k in zip(padded, span)):
@@ -218,7 +124,7 @@ def _geometry(in_hw: tuple, kernel: tuple, stride: tuple, dilation: tuple, pads:
                            f"Kernel size: ({_by(span)}). Kernel size can't be greater than "
                            "actual input size")
     out = tuple((p - k) // s + 1 for p, k, s in zip(padded, span, stride))
-    return _Geometry(kernel, stride, dilation, pads[0] + pads[1], groups, out, padded)
+    return Geometry(kernel, stride, dilation, pads[0] + pads[1], groups, out, padded)
 
 
 def _by(sizes: tuple) -> str:
@@ -257,21 +163,20 @@ class ConvolutionBackward0(Node):
         return gx, gw, gb
 
     def _conv_grads(self, g: np.ndarray, w: np.ndarray) -> tuple:
-        geo, n = self.geo, g.shape[0]
-        g2 = _channels_first(g, geo.groups)
-        gx = _conv_input_grad(g2, w, n, geo, self.in4[2:]) if self.needs[0] else None
-        gw = _conv_weight_grad(g2, self.cols, self.w4) if self.needs[1] else None
+        geo = self.geo
+        gx = conv_input_grad(g, w, geo, self.in4[2:]) if self.needs[0] else None
+        gw = conv_weight_grad(self.x, g, geo, self.w4) if self.needs[1] else None
         return gx, gw
 
     def _transposed_grads(self, g: np.ndarray, w: np.ndarray) -> tuple:
-        # The transposed convolution's input gradient is the plain convolution of ``g``.
-        out2, cols = _conv_forward(g, w, self.geo)
-        gx = _to_nchw(out2, g.shape[0], self.geo.out_hw) if self.needs[0] else None
-        gw = _conv_weight_grad(self.x2, cols, self.w4) if self.needs[1] else None
+        # The adjoint's gradients: its input gradient is the plain convolution of ``g``, and
+        # its weight gradient the convolution's, with ``g`` as that convolution's input.
+        gx = conv_forward(g, w, self.geo) if self.needs[0] else None
+        gw = conv_weight_grad(g, self.x, self.geo, self.w4) if self.needs[1] else None
         return gx, gw
 
     def _release_extra(self) -> None:
-        self.cols = self.x2 = None
+        self.x = None
 
 
 def _record(res: Tensor, input: Tensor, weight: Tensor, bias: Tensor | None, **attrs: Any) -> Any:
@@ -308,13 +213,11 @@ def _convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any
         x, w = x[:, :, None, :], w[:, :, None, :]
     stride, dilation, pads = _lift(dims, stride, dilation, pads)
     geo = _geometry(x.shape[2:], w.shape[2:], stride, dilation, pads, groups)
-    out2, cols = _conv_forward(x, w, geo)
-    if bias is not None:  # on the (O, N*OH*OW) product, each channel is one contiguous row
-        out2 += bias._data[:, None]
-    out = _to_nchw(out2, x.shape[0], geo.out_hw)
+    out = conv_forward(x, w, geo, None if bias is None else bias._data)
     res = wrap(out[:, :, 0, :] if dims == 1 else out)
+    # the weight gradient rebuilds the columns from the input: only a view of it is kept
     _record(res, input, weight, bias, geo=geo, transposed=False, w4=w.shape, in4=x.shape,
-            out4=out.shape, cols=cols if weight._requires_grad else None)
+            out4=out.shape, x=x if weight._requires_grad else None)
     return res
 
 
@@ -356,7 +259,7 @@ def _transposed_geometry(x: np.ndarray, w: np.ndarray, stride: tuple, padding: t
                            f"size per channel: ({_by(out_hw)}). Output size is too small")
     padded = tuple(o + 2 * p for o, p in zip(out_hw, padding))
     pads = (padding[0], padding[0], padding[1], padding[1])
-    geo = _Geometry(tuple(kernel), stride, dilation, pads, groups, tuple(in_hw), padded)
+    geo = Geometry(tuple(kernel), stride, dilation, pads, groups, tuple(in_hw), padded)
     return geo, out_hw
 
 
@@ -379,13 +282,12 @@ def _conv_transpose(input: Tensor, weight: Tensor, bias: Tensor | None, stride: 
         x, w = x[:, :, None, :], w[:, :, None, :]
         args = [(unit,) + v for v, unit in zip(args, (1, 0, 0, 1))]
     geo, out_hw = _transposed_geometry(x, w, *args[:3], args[3], groups)
-    x2 = _channels_first(x, groups)
-    out = _conv_input_grad(x2, w, x.shape[0], geo, out_hw)
+    out = conv_input_grad(x, w, geo, out_hw)
     if bias is not None:
         out += bias._data[:, None, None]
     res = wrap(out[:, :, 0, :] if dims == 1 else out)
     _record(res, input, weight, bias, geo=geo, transposed=True, w4=w.shape, in4=x.shape,
-            out4=out.shape, x2=x2 if weight._requires_grad else None)
+            out4=out.shape, x=x if weight._requires_grad else None)
     return res
 
 

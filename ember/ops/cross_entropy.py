@@ -86,6 +86,9 @@ class _ClassTargets:
             raise IndexError(f"Target {idx[bad][0]} is out of bounds.")
         self.canon, self.valid = canon, valid
         self.index = idx if everything else np.where(valid, idx, 0)
+        # Every weight is 1: multiplying by the weights can be skipped (it is exact anyway).
+        self.unit = weight is None and everything
+        self._offsets = None
         dtype = input._data.dtype
         self.class_weight = None if weight is None else weight._data.astype(dtype, copy=False)
         if weight is None:
@@ -106,8 +109,41 @@ class _ClassTargets:
     def scatter(self, values: np.ndarray) -> np.ndarray:
         """An ``(N, C, S)`` array holding ``values[n, s]`` at each target class, 0 elsewhere."""
         out = np.zeros_like(values, shape=self.canon.view)
-        np.put_along_axis(out, self.index[:, None, :], values[:, None, :], axis=1)
+        offsets = self._flat_offsets(out)
+        if offsets is None:
+            np.put_along_axis(out, self.index[:, None, :], values[:, None, :], axis=1)
+        else:
+            out.reshape(-1)[offsets] = values
         return out
+
+    def _flat_offsets(self, x3: np.ndarray) -> np.ndarray | None:
+        """Positions of the target entries in ``x3.ravel()`` for a C-contiguous NumPy ``x3``
+        (one fancy index instead of ``take_along_axis``, whose index building dominates for
+        small batches); None when ``x3`` does not qualify."""
+        if type(x3) is not np.ndarray or not x3.flags.c_contiguous:
+            return None
+        if self._offsets is None:
+            n, c, s = self.canon.view
+            rows = np.arange(0, n * c * s, c * s)[:, None]
+            self._offsets = rows + self.index * s + np.arange(s)
+        return self._offsets
+
+    def pick(self, x3: np.ndarray) -> np.ndarray:
+        """``x3[n, index[n, s], s]`` as an ``(N, S)`` array."""
+        offsets = self._flat_offsets(x3)
+        if offsets is None:
+            return np.take_along_axis(x3, self.index[:, None, :], axis=1)[:, 0, :]
+        return x3.reshape(-1)[offsets]
+
+    def add_at(self, x3: np.ndarray, values: np.ndarray) -> None:
+        """``x3[n, index[n, s], s] += values[n, s]``, in place."""
+        offsets = self._flat_offsets(x3)
+        if offsets is None:
+            idx = self.index[:, None, :]
+            np.put_along_axis(x3, idx, np.take_along_axis(x3, idx, axis=1) + values[:, None, :],
+                              axis=1)
+        else:  # each (n, s) has one target, so the offsets are distinct
+            x3.reshape(-1)[offsets] += values
 
 
 def _reduce(per_sample: np.ndarray, reduction: str, denominator: Any,
@@ -117,6 +153,8 @@ def _reduce(per_sample: np.ndarray, reduction: str, denominator: Any,
     total = per_sample.sum()
     if reduction == "sum":
         return np.asarray(total)
+    if denominator:
+        return np.asarray(total / total.dtype.type(denominator))
     with np.errstate(invalid="ignore", divide="ignore"):  # all targets ignored: nan, as torch
         return np.asarray(total / total.dtype.type(denominator))
 
@@ -165,8 +203,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     targets = _ClassTargets(input, target, weight, ignore_index)
     canon = targets.canon
     x3 = input._data.reshape(canon.view)
-    picked = np.take_along_axis(x3, targets.index[:, None, :], axis=1)[:, 0, :]
-    per_sample = -picked * targets.weight
+    picked = targets.pick(x3)
+    per_sample = -picked if targets.unit else -picked * targets.weight
     denominator = targets.total_weight()
     res = wrap(_reduce(per_sample, reduction, denominator, canon.per_sample))
     node = record(res, _node_type(_NLL, input._data.ndim, reduction), input)
@@ -214,14 +252,17 @@ class _CrossEntropyBackward(Node):
         """The class-index gradient on arrays, without building ``a`` (no graph needed)."""
         targets, canon, dtype = self.targets, self.canon, self.logp._data.dtype
         weight = targets.weight[:, None, :]
-        idx = targets.index[:, None, :]
         if self.smoothing:
             spread = targets.class_weights()[None, :, None] * dtype.type(
                 self.smoothing / canon.c) * targets.valid[:, None, :]
             weight = weight * dtype.type(1.0 - self.smoothing)
             total = weight + spread.sum(axis=1, keepdims=True)
-        gx = np.exp(self.logp._data) * (weight if not self.smoothing else total)
-        np.put_along_axis(gx, idx, np.take_along_axis(gx, idx, axis=1) - weight, axis=1)
+        gx = np.exp(self.logp._data)
+        if self.smoothing:
+            gx *= total
+        elif not targets.unit:  # unit weights: the product would change nothing
+            gx *= weight
+        targets.add_at(gx, -weight[:, 0, :])
         if self.smoothing:
             gx -= spread
         g = grad._data.reshape(canon.n, 1, canon.s) if self.reduction == "none" else \
@@ -322,8 +363,8 @@ def _check_weight(weight: Tensor | None, classes: int) -> None:
 
 def _class_losses(targets: _ClassTargets, logp: np.ndarray, smoothing: float) -> np.ndarray:
     """Per-position losses ``-sum_c a[n, c] log p[n, c]`` without building ``a``."""
-    picked = np.take_along_axis(logp, targets.index[:, None, :], axis=1)[:, 0, :]
-    losses = -(targets.weight * picked)
+    picked = targets.pick(logp)
+    losses = -picked if targets.unit else -(targets.weight * picked)
     if smoothing:
         dtype = logp.dtype
         spread = -(logp * targets.class_weights()[None, :, None]).sum(axis=1) * targets.valid

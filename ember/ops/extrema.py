@@ -6,7 +6,7 @@ all, any, count_nonzero.
 >>> x.argmax(1)
 tensor([1, 0])
 >>> (x > 2).any(0)
-tensor([ True,  True])
+tensor([True, True])
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Indexing: ``t[key]`` and ``t[key] = v``, plus select and slice.
+"""Indexing: ``t[key]``, select and slice (``t[key] = v`` is in ``assign``).
 
 A key is read left to right, as torch reads it: ``None`` inserts a dim (unsqueeze), an int
 selects (select), a slice narrows (slice; a full ``:`` inside a tuple is skipped), and
@@ -24,9 +24,8 @@ from typing import Any
 import numpy as np
 
 from ..autograd.graph import Node
-from ..autograd.views import rebase_view
-from ._core import Tensor, edge, record, state, sum_to, wrap, wrap_dim
-from .shape import _expand_target, make_view
+from ._core import Tensor, record, state, wrap, wrap_dim
+from .shape import make_view
 
 __all__ = ["getitem", "setitem", "select", "slice_dim", "index_put_", "index_put",
            "gather", "scatter", "scatter_", "scatter_add", "scatter_add_", "index_select",
@@ -93,15 +92,21 @@ def _consumed(kind: str, value: Any) -> int:
     return 0
 
 
-def _plan(key: Any, shape: tuple) -> _Plan:
-    tuple_mode = isinstance(key, tuple)
-    items = [_classify(k) for k in (key if tuple_mode else (key,))]
-    ndim = len(shape)
+def _items(key: Any, ndim: int) -> tuple:
+    """The classified key items and how many dims they consume (validated)."""
+    items = [_classify(k) for k in (key if isinstance(key, tuple) else (key,))]
     used = sum(_consumed(kind, v) for kind, v in items)
     if used > ndim:
         raise IndexError(f"too many indices for tensor of dimension {ndim}")
     if sum(kind == "ellipsis" for kind, _ in items) > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
+    return items, used
+
+
+def _plan(key: Any, shape: tuple) -> _Plan:
+    tuple_mode = isinstance(key, tuple)
+    ndim = len(shape)
+    items, used = _items(key, ndim)
     plan, d, src, n_adv = _Plan(), 0, 0, 0
     for kind, v in items:
         if kind == "ellipsis":
@@ -170,6 +175,10 @@ def _adv_key(plan: _Plan, ndim: int) -> tuple:
         if arr.dtype == np.bool_ and arr.ndim > 1:
             del key[d + 1:d + arr.ndim]
     return tuple(key)
+
+
+def _region(data: np.ndarray, plan: _Plan) -> np.ndarray:
+    return data[tuple(plan.basic) + (Ellipsis,)]  # always an array view, even for 0-d
 
 
 # -- reading: t[key] -------------------------------------------------------------------------
@@ -324,155 +333,8 @@ def _unique_positions(key: tuple) -> bool:
     return len(arrays) == 1 and arrays[0].dtype == np.bool_
 
 
-# -- writing: t[key] = value ---------------------------------------------------------------
-class CopySlices(Node):
-    """Gradient of ``t[key] = value``: the old ``t`` gets zeros where it was overwritten
-    (or the whole gradient when values were added), ``value`` the gradient read at ``key``."""
-
-    accumulate = False
-
-    def backward(self, grad: Tensor) -> tuple:
-        g_self = g_value = None
-        if self.needs[0]:
-            if self.accumulate:
-                g_self = grad
-            else:
-                g_self = grad.clone()
-                g_self[self.key] = 0
-        if self.needs[1]:
-            g_value = grad[self.key]
-            shape, dtype = self.value_meta
-            g_value = sum_to(g_value, shape)
-            if g_value.dtype != dtype:
-                g_value = g_value.to(dtype)
-        return g_self, g_value
-
-
-class IndexPutBackward0(CopySlices):
-    pass
-
-
-class CopyBackwards(CopySlices):
-    pass
-
-
-class FillBackward3(CopySlices):
-    pass
-
-
-def setitem(self: Tensor, key: Any, value: Any) -> None:
-    """``self[key] = value`` in place (value: a tensor or a Python scalar)."""
-    _assign(self, key, value, False, self)
-
-
-def _assign(target: Tensor, key: Any, value: Any, accumulate: bool, source: Tensor) -> None:
-    """Write (or add) ``value`` at ``key`` into ``target``, recording the graph edge of the
-    old contents as ``source``'s (``target`` itself, or the input of an out-of-place op)."""
-    if not isinstance(value, (Tensor, int, float, bool, complex, np.generic)):
-        raise TypeError(f"can't assign a {type(value).__name__} to a "
-                        f"ember.{target.dtype._legacy}")
-    # A lone key is read as a one-item tuple, so ``t[:] = v`` writes the whole tensor.
-    plan = _plan(key if isinstance(key, tuple) else (key,), target._data.shape)
-    tracking = state.enabled and (source._requires_grad or (
-        isinstance(value, Tensor) and value._requires_grad))
-    if tracking and source is target:
-        _check_leaf(target, plan)
-    if isinstance(value, Tensor):
-        value = _fit_value(value, target, plan)
-    _write(target._data, plan, value._data if isinstance(value, Tensor) else value,
-           accumulate)
-    target._version[0] += 1
-    if tracking:
-        _record_assign(target, key, plan, value, accumulate, source)
-
-
-def _check_leaf(t: Tensor, plan: _Plan) -> None:
-    base = t._base
-    if base is not None and base._requires_grad and base.grad_fn is None:
-        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
-                           "in-place operation.")
-    if t._requires_grad and t.grad_fn is None:
-        what = "a view of a leaf Variable" if plan.steps else "a leaf Variable"
-        raise RuntimeError(f"{what} that requires grad is being used in an in-place operation.")
-
-
-def _scalar_name(t: Tensor) -> str:
-    return t.dtype._legacy[:-len("Tensor")]
-
-
-def _region(data: np.ndarray, plan: _Plan) -> np.ndarray:
-    return data[tuple(plan.basic) + (Ellipsis,)]  # always an array view, even for 0-d
-
-
-def _fit_value(value: Tensor, target: Tensor, plan: _Plan) -> Tensor:
-    """Broadcast ``value`` to the written region, or raise torch's message."""
-    region = _region(target._data, plan)
-    if plan.adv:
-        if value._data.dtype != region.dtype:
-            raise RuntimeError("Index put requires the source and destination dtypes match, got "
-                               f"{_scalar_name(target)} for the destination and "
-                               f"{_scalar_name(value)} for the source.")
-        probe = np.broadcast_to(np.zeros((), dtype=bool), region.shape)
-        shape = probe[_adv_key(plan, region.ndim)].shape
-        vshape = value._data.shape
-        if len(vshape) > len(shape) or any(v not in (1, s) for v, s in
-                                           zip(vshape[::-1], shape[::-1])):
-            raise RuntimeError(f"shape mismatch: value tensor of shape {list(vshape)} "
-                               f"cannot be broadcast to indexing result of shape "
-                               f"{list(shape)}")
-        return value
-    vshape = value._data.shape
-    if not vshape or vshape == region.shape:
-        return value  # a 0-d value fills the region
-    while len(vshape) > region.ndim and vshape[0] == 1:  # leading 1s are dropped, as in torch
-        vshape = vshape[1:]
-    value = value.view(vshape)  # torch records this view whenever the shapes differ
-    if vshape != region.shape:
-        value = value.expand(_expand_target(value._data, region.shape))
-    return value
-
-
-def _write(data: np.ndarray, plan: _Plan, value: Any, accumulate: bool) -> None:
-    region = _region(data, plan)
-    key = _adv_key(plan, region.ndim) if plan.adv else Ellipsis
-    if not accumulate:
-        region[key] = value
-    elif plan.adv and not _unique_positions(key):
-        np.add.at(region, key, value)  # repeated indices each add their value
-    else:
-        region[key] += value
-
-
-def _record_assign(target: Tensor, key: Any, plan: _Plan, value: Any, accumulate: bool,
-                   source: Tensor) -> None:
-    is_tensor = isinstance(value, Tensor)
-    if accumulate or plan.adv and not plan.steps:
-        node_type = IndexPutBackward0
-    elif plan.whole:
-        node_type = FillBackward3 if not is_tensor or value._data.ndim == 0 else CopyBackwards
-    else:
-        node_type = CopySlices
-    node = node_type()
-    node.next_functions = (edge(source), edge(value) if is_tensor else (None, 0))
-    node.key, node.accumulate = key, accumulate
-    node.needs = (source._requires_grad, is_tensor and value._requires_grad)
-    node.value_meta = (value._data.shape, value.dtype) if is_tensor else None
-    target.grad_fn, target._requires_grad, target._output_nr = node, True, 0
-    if target._base is not None:  # written through a view: the base's history changes too
-        rebase_view(target)
-
-
-def index_put_(self: Tensor, indices: Any, values: Any, accumulate: bool = False) -> Tensor:
-    """``self[indices] = values`` in place; with ``accumulate``, repeated indices add up."""
-    _assign(self, tuple(indices), values, accumulate, self)
-    return self
-
-
-def index_put(input: Tensor, indices: Any, values: Any, accumulate: bool = False) -> Tensor:
-    """Out-of-place ``index_put_``."""
-    out = wrap(input._data.copy())
-    _assign(out, tuple(indices), values, accumulate, input)
-    return out
+# Writing (``t[key] = v``, index_put) lives in its own module, built on the same plans.
+from .assign import index_put, index_put_, setitem  # noqa: E402
 
 
 # The index-driven ops (gather, scatter, masked_fill, ...) live in their own module.

@@ -31,24 +31,10 @@ from . import linalg as _linalg
 from . import shape as _shape
 from ._core import Tensor, record, wrap
 
-__all__ = ["linear", "fusable"]
+__all__ = ["linear"]
 
+_ndarray = np.ndarray
 _BLAS_KINDS = "fc"  # float and complex arrays go to BLAS; integers take the generic path
-
-
-def fusable(input: Tensor, weight: Tensor, bias: Tensor | None) -> bool:
-    """Whether ``linear`` applies: 2-d input and weight of one floating dtype that fit
-    together, and a 1-d bias of the output size. Anything else (including every error case)
-    takes the generic path, which raises torch's messages."""
-    x, w = input._data, weight._data
-    if x.ndim != 2 or w.ndim != 2 or x.shape[1] != w.shape[1] or x.dtype != w.dtype:
-        return False
-    if x.dtype.kind not in _BLAS_KINDS or type(x) is not np.ndarray or type(w) is not np.ndarray:
-        return False
-    if bias is None:
-        return True
-    b = bias._data
-    return b.ndim == 1 and b.shape[0] == w.shape[0] and b.dtype == x.dtype
 
 
 class TBackward0(_shape.TBackward0):
@@ -96,17 +82,56 @@ def _input_weight_grads(g: np.ndarray, x: Tensor | None, wt: Tensor | None, need
     return gx, gw
 
 
-def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """``input @ weight.T + bias`` for a 2-d ``input`` (check ``fusable`` first)."""
-    x, w = input._data, weight._data
+def _product(x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+    """``x @ w.T + b`` as a fresh C-contiguous array.
+
+    For a batch much smaller than the output width, OpenBLAS multiplies faster with the roles
+    swapped: ``(w @ x.T).T`` took 0.55x the time at batch 8 and 0.86x at batch 64 for
+    512-wide layers (and more than 1x from batch 256 on). The transpose back to row order
+    then costs nothing extra: it is the same pass that adds the bias.
+    """
+    n = x.shape[0]
+    if 1 < n < 128 and w.shape[0] >= 2 * n:
+        out = np.empty((n, w.shape[0]), dtype=x.dtype)
+        flipped = np.matmul(w, x.T).T
+        if b is None:
+            np.copyto(out, flipped)
+        else:
+            np.add(flipped, b, out=out)
+        return out
     out = np.matmul(x, w.T)
+    if b is not None:
+        out += b  # in place: the product is a fresh array
+    return out
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor | None:
+    """``input @ weight.T + bias`` for a 2-d ``input``, or None when the fused op does not
+    apply: it needs 2-d NumPy input and weight of one floating dtype that fit together, and a
+    1-d bias of the output size. Anything else (every error case included) is left to the
+    generic ops, which raise torch's messages."""
+    x, w = input._data, weight._data
+    xs, ws = x.shape, w.shape
+    if (len(xs) != 2 or len(ws) != 2 or xs[1] != ws[1] or type(x) is not _ndarray
+            or type(w) is not _ndarray):
+        return None
+    dtype = x.dtype
+    if w.dtype != dtype or dtype.kind not in _BLAS_KINDS:
+        return None
+    b = None
     if bias is not None:
-        out += bias._data  # in place: the product is a fresh array
-    res = wrap(out)
-    if not state.enabled or not (input._requires_grad or weight._requires_grad
-                                 or (bias is not None and bias._requires_grad)):
-        return res
-    wt = _shape.make_view(weight, w.T)
+        b = bias._data
+        if b.shape != (ws[0],) or b.dtype != dtype or type(b) is not _ndarray:
+            return None
+    res = wrap(_product(x, w, b))
+    if state.enabled and (input._requires_grad or weight._requires_grad
+                          or (bias is not None and bias._requires_grad)):
+        _record(res, input, weight, bias)
+    return res
+
+
+def _record(res: Tensor, input: Tensor, weight: Tensor, bias: Tensor | None) -> None:
+    wt = _shape.make_view(weight, weight._data.T)
     record(wt, TBackward0, weight)
     if bias is None:
         node = record(res, MmBackward0, input, wt)
@@ -119,4 +144,3 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     # input's (both version-checked, as torch's saved variables are).
     node.save(input if weight._requires_grad else None,
               wt if input._requires_grad else None)
-    return res

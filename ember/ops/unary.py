@@ -369,8 +369,11 @@ def clamp(input: Tensor, min: Any = None, max: Any = None, *,  # noqa: A002
         res = _clamp_tensor_bounds(input, min, max)
     else:
         data = input._data
-        dt = D.result_type(*(x for x in (input, min, max) if x is not None)).np
-        data = data if data.dtype == dt else data.astype(dt)
+        if data.dtype.kind == "f":  # the common case: number bounds never change a float dtype
+            dt = data.dtype
+        else:
+            dt = D.result_type(*(x for x in (input, min, max) if x is not None)).np
+            data = data if data.dtype == dt else data.astype(dt)
         res = np.minimum(np.maximum(data, min), max) if min is not None and max is not None \
             else np.maximum(data, min) if min is not None else np.minimum(data, max)
         res = wrap(res.astype(dt, copy=False))

@@ -4,7 +4,9 @@ Each function takes lists of raw arrays (parameters, gradients, state) and Pytho
 hyper-parameters, and updates parameters and state in place. Only ufuncs with ``out=`` and
 in-place operators are used, which NumPy forwards to CuPy for GPU arrays, and all scalars are
 Python floats so float32 arrays are never promoted to float64. Temporaries come from a
-``Scratch`` so that a step allocates nothing once warmed up.
+``Scratch`` so that a step allocates nothing once warmed up. Scaled adds go through ``axpy``
+(one BLAS pass for NumPy float arrays, ufuncs otherwise), the fused multiply-add that
+PyTorch's own kernels use for ``add_(x, alpha=a)``.
 
 The order of operations follows PyTorch's reference (single-tensor) implementation, which
 keeps the results within a few float32 ulps of it.
@@ -16,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .._blas import axpy as _blas_axpy
 from .optimizer import Scratch
 
 __all__ = ["sgd", "adam", "rmsprop", "adagrad"]
@@ -40,12 +43,26 @@ def _effective_grad(p: Any, g: Any, weight_decay: float, maximize: bool,
     return out
 
 
+def _add_scaled_(y: Any, a: float, x: Any, tmp: Any = None, scratch: Scratch | None = None
+                 ) -> None:
+    """``y += a * x``: one BLAS pass where it applies, else ufuncs through ``tmp`` (which may
+    be ``x`` itself when ``x`` is a temporary), or a scratch array when ``tmp`` is None."""
+    if _blas_axpy(a, x, y):
+        return
+    if a == 1.0:
+        y += x
+        return
+    if tmp is None:
+        tmp = scratch.like(y, _TMP)
+    np.multiply(x, a, out=tmp)
+    y += tmp
+
+
 def _lerp_(start: Any, end: Any, weight: float, tmp: Any) -> None:
     """``start += weight * (end - start)``, in the form that is exact at both ends."""
     np.subtract(end, start, out=tmp)
     if weight < 0.5:
-        tmp *= weight
-        start += tmp
+        _add_scaled_(start, weight, tmp, tmp)
     else:
         tmp *= weight - 1.0
         np.add(end, tmp, out=start)
@@ -54,9 +71,7 @@ def _lerp_(start: Any, end: Any, weight: float, tmp: Any) -> None:
 def _add_square_(acc: Any, g: Any, value: float, tmp: Any) -> None:
     """``acc += value * g * g``."""
     np.multiply(g, g, out=tmp)
-    if value != 1.0:
-        tmp *= value
-    acc += tmp
+    _add_scaled_(acc, value, tmp, tmp)
 
 
 def sgd(params: list, grads: list, momentum_buffers: list, scratch: Scratch, *, lr: float,
@@ -65,26 +80,21 @@ def sgd(params: list, grads: list, momentum_buffers: list, scratch: Scratch, *, 
     """SGD with optional momentum; a ``None`` buffer is created from the first gradient."""
     for i, p in enumerate(params):
         g = _effective_grad(p, grads[i], weight_decay, maximize, scratch)
-        tmp = scratch.like(p, _TMP)
         if momentum:
             buf = momentum_buffers[i]
             if buf is None:
                 buf = momentum_buffers[i] = g.copy()
             else:
                 buf *= momentum
-                if dampening:
-                    np.multiply(g, 1.0 - dampening, out=tmp)
-                    buf += tmp
-                else:
-                    buf += g
+                _add_scaled_(buf, 1.0 - dampening, g, scratch=scratch)
             if nesterov:
+                tmp = scratch.like(p, _TMP)
                 np.multiply(buf, momentum, out=tmp)
                 tmp += g
                 g = tmp
             else:
                 g = buf
-        np.multiply(g, -lr, out=tmp)
-        p += tmp
+        _add_scaled_(p, -lr, g, scratch=scratch)
 
 
 def adam(params: list, grads: list, exp_avgs: list, exp_avg_sqs: list, max_exp_avg_sqs: list,
@@ -110,8 +120,7 @@ def adam(params: list, grads: list, exp_avgs: list, exp_avg_sqs: list, max_exp_a
         tmp /= (1.0 - beta2 ** step) ** 0.5
         tmp += eps
         np.divide(m, tmp, out=tmp)
-        tmp *= -step_size
-        p += tmp
+        _add_scaled_(p, -step_size, tmp, tmp)
 
 
 def rmsprop(params: list, grads: list, square_avgs: list, grad_avgs: list,

@@ -275,3 +275,27 @@ def test_anomaly_mode_names_the_node():
             fn(ember)
     assert str(ee.value) == str(te.value)
     assert not ember.autograd.is_anomaly_enabled()
+
+
+def test_post_accumulate_grad_hook():
+    for L in (ember, torch):
+        x = L.ones(2, requires_grad=True)
+        seen = []
+        handle = x.register_post_accumulate_grad_hook(
+            lambda t, seen=seen: seen.append(t.grad.tolist()))
+        (x * 2).sum().backward()
+        handle.remove()
+        (x * 2).sum().backward()
+        assert seen == [[2.0, 2.0]]
+
+
+@pytest.mark.parametrize("name", ["tanh", "sigmoid", "exp", "matmul", "logsumexp", "var",
+                                  "index", "cube"])
+def test_double_backward_against_central_differences(name):
+    fns = {
+        "tanh": lambda t: t.tanh(), "sigmoid": lambda t: t.sigmoid(), "exp": lambda t: t.exp(),
+        "matmul": lambda t: t @ t.t(), "logsumexp": lambda t: t.logsumexp(1),
+        "var": lambda t: t.var(0), "index": lambda t: t[t > 0] ** 2, "cube": lambda t: t ** 3,
+    }
+    x = ember.tensor(arr(3, 3).astype(np.float64), requires_grad=True)
+    assert ember.autograd.gradgradcheck(fns[name], (x,))

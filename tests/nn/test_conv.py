@@ -31,6 +31,8 @@ CONV2D = [
     (2, 3, 6, 7, 4, (2, 4), 1, "same", 1, 1),  # even kernel: the extra padding goes after
     (2, 3, 6, 7, 4, 3, 1, "valid", 1, 1),
     (1, 2, 3, 3, 2, 3, 5, 0, 1, 1),         # one output position
+    (2, 3, 5, 6, 4, 3, 1, 3, 1, 1),         # padding wider than the kernel reaches
+    (2, 4, 6, 5, 4, (3, 1), 1, (4, 2), (2, 1), 2),
 ]
 
 
@@ -50,6 +52,21 @@ def test_conv2d_matches_torch(case, bias):
     arrays, args = conv_case(case, bias)
     check_op(lambda x, w, b: F.conv2d(x, w, b, *args), lambda x, w, b: TF.conv2d(x, w, b, *args),
              *arrays, dtypes=["float32", "float64"], layouts_=LAYOUTS, **TOL)
+
+
+def test_conv2d_in_many_chunks_matches_torch(monkeypatch):
+    # a tiny chunk budget makes every sample (and the odd last one) its own im2col chunk
+    from ember.ops import _conv_kernels
+    monkeypatch.setattr(_conv_kernels, "_CHUNK_BYTES", 1500)
+    for case in (CONV2D[0], CONV2D[1], CONV2D[3]):
+        arrays, args = conv_case((5,) + case[1:], bias=True)
+        check_op(lambda x, w, b: F.conv2d(x, w, b, *args),
+                 lambda x, w, b: TF.conv2d(x, w, b, *args), *arrays, dtypes=["float32"],
+                 layouts_=("contiguous",), **TOL)
+    x, w = R.standard_normal((5, 4, 5, 6)), R.standard_normal((4, 3, 3, 3))
+    check_op(lambda x, w: F.conv_transpose2d(x, w, stride=2, padding=1, groups=2),
+             lambda x, w: TF.conv_transpose2d(x, w, stride=2, padding=1, groups=2), x, w,
+             layouts_=("contiguous",), **TOL)
 
 
 @pytest.mark.parametrize("case", [(2, 4, 9, 6, 3, 2, 1, 1, 2), (1, 3, 11, 4, 5, 3, 2, 2, 1),

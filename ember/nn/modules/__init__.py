@@ -15,3 +15,6 @@ for _family in (activation, container, dropout, flatten, linear, loss):
     __all__ += _family.__all__
 del _family
 from ._cnn_layers import *  # noqa: E402,F401,F403
+from ._cnn_layers import __all__ as _cnn_all  # noqa: E402
+
+__all__ += _cnn_all

@@ -69,7 +69,12 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.linear(input, self.weight, self.bias)
+        params = self._parameters
+        if "weight" in params and "bias" in params:
+            # What ``self.weight`` would find, without the failed ordinary attribute lookup
+            # that precedes ``Module.__getattr__`` (a measurable part of a small forward).
+            return F.linear(input, params["weight"], params["bias"])
+        return F.linear(input, self.weight, self.bias)  # e.g. a reparametrized weight
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
