@@ -6,7 +6,11 @@
 Each (case, framework) pair runs in its own process with 2 BLAS/OpenMP threads; rounds
 alternate the order (ember, torch, torch, ember, ...) so machine drift hits both alike.
 The table reports medians and "ember speed / torch speed" (above 1 means ember is faster;
-for memory, "torch / ember").
+for memory, "torch / ember"), and the target of the performance issue where there is one.
+
+Timings are only meaningful on an otherwise idle machine: with 2 threads on 2 busy cores,
+BLAS and OpenMP thread pools stall. The load average is recorded before and after the run
+and a warning is printed when other work was running.
 """
 
 from __future__ import annotations
@@ -25,30 +29,46 @@ from .cases import CASES
 HERE = Path(__file__).resolve().parent
 THREADS = "2"
 
+# (case, metric) -> the least acceptable "ember / PyTorch" ratio (speed, or torch/ember for
+# times and memory). Per-op overhead: "at most 1.5x torch's time" is a ratio of 1 / 1.5.
+TARGETS = {
+    ("train_sgd_b64", "samples_per_s"): 1.2,
+    ("train_adam_b64", "samples_per_s"): 1.2,
+    ("train_sgd_b512", "samples_per_s"): 1.0,
+    ("inference_b1", "seconds"): 1.5,
+    ("import", "seconds"): 10.0,
+    ("import", "rss_bytes"): 5.0,
+    ("epoch_fashion_mnist", "peak_rss_bytes"): 1.0,
+    ("overhead", "add"): 1 / 1.5,
+    ("overhead", "mul"): 1 / 1.5,
+    ("overhead", "add_autograd"): 1 / 1.5,
+    ("overhead", "mul_autograd"): 1 / 1.5,
+}
 
-def _env() -> dict:
+
+def _env(threads: str) -> dict:
     env = dict(os.environ)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[var] = THREADS
+        env[var] = threads
     env["PYTHONPATH"] = str(HERE.parent) + os.pathsep + env.get("PYTHONPATH", "")
     return env
 
 
-def run_once(case: str, fw: str) -> dict:
+def run_once(case: str, fw: str, threads: str = THREADS) -> dict:
     proc = subprocess.run([sys.executable, str(HERE / "cases.py"), case, fw],
-                          capture_output=True, text=True, env=_env(), timeout=900)
+                          capture_output=True, text=True, env=_env(threads), timeout=900)
     if proc.returncode != 0:
         raise RuntimeError(f"{case}/{fw} failed:\n{proc.stderr[-2000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def collect(cases: list, rounds: int) -> dict:
+def collect(cases: list, rounds: int, threads: str = THREADS) -> dict:
     results: dict = {c: {"ember": [], "torch": []} for c in cases}
     for r in range(rounds):
         order = ("ember", "torch") if r % 2 == 0 else ("torch", "ember")
         for case in cases:
             for fw in order:
-                results[case][fw].append(run_once(case, fw))
+                results[case][fw].append(run_once(case, fw, threads))
                 print(f"  round {r + 1}/{rounds} {case:22s} {fw}", file=sys.stderr)
     return results
 
@@ -66,7 +86,7 @@ def summarize(results: dict) -> list:
             higher_is_better = metric.endswith("_per_s")
             ratio = (e / t) if higher_is_better else (t / e if e else float("inf"))
             rows.append({"case": case, "metric": metric, "ember": e, "torch": t,
-                         "ratio": ratio})
+                         "ratio": ratio, "target": TARGETS.get((case, metric))})
     return rows
 
 
@@ -82,10 +102,10 @@ def _fmt(metric: str, v: float) -> str:
     return f"{v:.2f} s"
 
 
-def machine() -> dict:
+def machine(threads: str = THREADS) -> dict:
     import numpy as np
     info = {"python": platform.python_version(), "numpy": np.__version__,
-            "machine": platform.machine(), "cpus": os.cpu_count(), "threads": int(THREADS)}
+            "machine": platform.machine(), "cpus": os.cpu_count(), "threads": int(threads)}
     try:
         info["cpu"] = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
                            if line.startswith("model name"))
@@ -103,11 +123,20 @@ def machine() -> dict:
     return info
 
 
+def _verdict(row: dict) -> str:
+    target = row.get("target")
+    if target is None:
+        return ""
+    shown = f">= {target:.2f}"
+    return f"{shown} met" if row["ratio"] >= target else f"{shown} missed"
+
+
 def table(rows: list) -> str:
-    lines = ["| case | metric | ember | PyTorch | ember / PyTorch |", "|---|---|---|---|---|"]
+    lines = ["| case | metric | ember | PyTorch | ember / PyTorch | target |",
+             "|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['case']} | {r['metric']} | {_fmt(r['metric'], r['ember'])} | "
-                     f"{_fmt(r['metric'], r['torch'])} | {r['ratio']:.2f} |")
+                     f"{_fmt(r['metric'], r['torch'])} | {r['ratio']:.2f} | {_verdict(r)} |")
     return "\n".join(lines)
 
 
@@ -116,14 +145,22 @@ def main(argv: list | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", nargs="*", default=list(CASES), choices=list(CASES))
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", default=THREADS, help="BLAS/OpenMP threads (default 2)")
     parser.add_argument("--json", type=Path, help="also write results to this file")
     args = parser.parse_args(argv)
-    results = collect(args.cases, args.rounds)
+    load_before = os.getloadavg()
+    results = collect(args.cases, args.rounds, args.threads)
+    load_after = os.getloadavg()
     rows = summarize(results)
-    info = machine()
+    info = machine(args.threads)
+    info["load_average_before"], info["load_average_after"] = load_before, load_after
     print(f"Machine: {info['cpu']}, {info['cpus']} CPUs, {info['threads']} threads; "
           f"Python {info['python']}, NumPy {info['numpy']} ({info['blas']}), "
-          f"PyTorch {info['torch']}; medians of {args.rounds} alternated rounds\n")
+          f"PyTorch {info['torch']}; medians of {args.rounds} alternated rounds; "
+          f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after\n")
+    if max(load_before[0], load_after[0]) > 0.5:
+        print("Warning: other work was running (load average above 0.5); timings are "
+              "unreliable.\n", file=sys.stderr)
     print(table(rows))
     if args.json:
         args.json.write_text(json.dumps({"machine": info, "rows": rows, "raw": results},

@@ -30,9 +30,6 @@ from .autograd.grad_mode import is_inference_mode_enabled
 from .ops import *  # noqa: F403
 from .ops.reduction import _return_type
 from . import autograd, cuda, accelerator  # noqa: E402
-from . import nn  # noqa: E402
-from . import optim  # noqa: E402
-from .serialization import load, load_file, save, save_file  # noqa: E402
 try:  # printing lands in its own module
     from ._tensor_str import get_printoptions, printoptions, set_printoptions  # noqa: E402
 except ImportError:  # pragma: no cover
@@ -63,6 +60,28 @@ def get_device(input: Tensor) -> builtins_int:  # type: ignore[name-defined]
 class return_types:  # noqa: N801 - torch's module name, kept as a namespace
     max = _return_type("max")
     min = _return_type("min")
+
+
+# Loaded on first use, to keep ``import ember`` quick: the subpackages below (and the
+# functions of ``serialization``) are reached through ``ember.<name>`` as usual.
+_LAZY_MODULES = ("nn", "optim", "serialization", "utils", "vision")
+_LAZY_NAMES = {"load": "serialization", "load_file": "serialization",
+               "save": "serialization", "save_file": "serialization"}
+
+
+def __getattr__(name: str) -> object:
+    import importlib
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f".{name}", __name__)
+    if name in _LAZY_NAMES:
+        value = getattr(importlib.import_module(f".{_LAZY_NAMES[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'ember' has no attribute '{name}'")
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(_LAZY_MODULES) | set(_LAZY_NAMES))
 
 
 import builtins as _builtins  # noqa: E402

@@ -1,16 +1,18 @@
-"""``axpy``: the in-place scaled add ``y += a * x`` in one pass over memory.
+"""Scaled adds in one pass over memory: ``axpy`` (``y += a * x``) and ``axpby``
+(``y = a * x + b * y``).
 
 NumPy has no fused scaled add: ``y += a * x`` reads and writes memory twice and needs a
-temporary. BLAS level 1 ``?axpy`` does it in one pass, which is what an optimizer step is
-made of. The BLAS library NumPy itself loaded is called through ``ctypes``: no SciPy import
-(hundreds of milliseconds and tens of MiB), and no second BLAS thread pool competing with
-NumPy's for the same cores.
+temporary, ``y = a * x + b * y`` three times. BLAS level 1 routines do each in one pass, and
+an optimizer step is made of little else. The BLAS library NumPy itself loaded is called
+through ``ctypes``: no SciPy import (hundreds of milliseconds and tens of MiB), and no second
+BLAS thread pool competing with NumPy's for the same cores.
 
-The library is looked up once, on first use, on Linux from the process's memory map. The
+The library is looked up once, on first use, on Linux from the process's memory map. Each
 routine is checked on a small known case before it is trusted. Anything unusual (another
 platform, an unknown BLAS build, non-contiguous or non-float arrays, CuPy arrays, arrays
-too small to be worth a foreign call) is left to the caller's ufuncs, which give the same
-result up to the rounding of the product.
+too small to be worth a foreign call) is left to the caller's ufuncs: the functions then
+return False and change nothing. Results agree with the ufunc forms up to the rounding of
+each product.
 
 >>> import numpy as np
 >>> y = np.ones(100, dtype=np.float32)
@@ -26,42 +28,64 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["axpy"]
+__all__ = ["axpy", "axpby"]
 
 # Symbol (prefix, suffix) of the CBLAS builds called here: NumPy's own wheels and OpenBLAS's
 # ILP64 builds, whose "64_" suffix says that integers are 64-bit. Unsuffixed names are not
 # used: whether their integers are 32- or 64-bit cannot be told from the name.
 _FLAVOURS = (("scipy_cblas_", "64_"), ("cblas_", "64_"))
 _TYPES = {"f": ("s", "c_float"), "d": ("d", "c_double")}
-_routines: dict | None = None
+# Below this many elements the foreign call (about 2 us) costs more than the pass it saves.
+_MIN_SIZE = 8192
+_routines: dict | None = None  # (name, dtype char) -> bound routine, once looked up
+_addressof: Any = None  # ctypes.addressof and ctypes.c_char, bound on first use
+_char: Any = None
 
 
 def axpy(a: float, x: Any, y: Any) -> bool:
-    """``y += a * x`` in place through BLAS, for ``x`` and ``y`` of one shape and dtype.
-
-    Returns False, having done nothing, when no BLAS routine applies; the caller then
-    updates with ufuncs (which also serve CuPy arrays).
-    """
-    routine = _routine(x, y)
-    if routine is None:
+    """``y += a * x`` in place, for ``x`` and ``y`` of one shape and dtype; False (and
+    nothing done) when no BLAS routine applies."""
+    fn = _routine("axpy", x, y)
+    if fn is None:
         return False
-    routine(y.size, a, x.ctypes.data, 1, y.ctypes.data, 1)
+    fn(y.size, a, _address(x), 1, _address(y), 1)
     return True
 
 
-def _routine(x: Any, y: Any) -> Any:
+def axpby(a: float, x: Any, b: float, y: Any) -> bool:
+    """``y = a * x + b * y`` in place, for ``x`` and ``y`` of one shape and dtype; False
+    (and nothing done) when no BLAS routine applies."""
+    fn = _routine("axpby", x, y)
+    if fn is None:
+        return False
+    fn(y.size, a, _address(x), 1, b, _address(y), 1)
+    return True
+
+
+def _address(arr: np.ndarray) -> int:
+    """The address of a contiguous array's first element (``arr.ctypes.data`` costs 1 us;
+    this, for the usual writeable array, a quarter of that)."""
+    if arr.flags.writeable:
+        return _addressof(_char.from_buffer(arr))
+    return arr.ctypes.data
+
+
+def _routine(name: str, x: Any, y: Any) -> Any:
     if type(x) is not np.ndarray or type(y) is not np.ndarray or x.dtype != y.dtype:
         return None
-    if not (x.flags.c_contiguous and y.flags.c_contiguous) or y.size < 64:
-        return None  # tiny arrays: the foreign call costs more than the pass it saves
+    if y.size < _MIN_SIZE or not (x.flags.c_contiguous and y.flags.c_contiguous):
+        return None
+    if x.shape != y.shape or not y.flags.writeable:
+        return None
     routines = _routines if _routines is not None else _load()
-    return routines.get(x.dtype.char)
+    return routines.get((name, x.dtype.char))
 
 
 def _load() -> dict:
-    global _routines
-    _routines = {}
+    global _routines, _addressof, _char
     try:
+        import ctypes
+        _addressof, _char = ctypes.addressof, ctypes.c_char
         _routines = _find()
     except Exception:  # noqa: BLE001 - any failure means: use NumPy
         _routines = {}
@@ -94,25 +118,31 @@ def _loaded_blas_paths() -> list:
 
 
 def _bind(lib: Any, prefix: str, suffix: str) -> dict:
+    """The routines this library offers under these names that pass their check."""
     import ctypes
-    n_type = ctypes.c_int64
+    n, ptr = ctypes.c_int64, ctypes.c_void_p
     found = {}
-    for char, (letter, scalar) in _TYPES.items():
+    for char, (letter, scalar_name) in _TYPES.items():
+        scalar = getattr(ctypes, scalar_name)
+        dtype = np.dtype(char)
         fn = getattr(lib, f"{prefix}{letter}axpy{suffix}", None)
         if fn is None:
             return {}
-        fn.restype = None
-        fn.argtypes = (n_type, getattr(ctypes, scalar), ctypes.c_void_p, n_type,
-                       ctypes.c_void_p, n_type)
-        if not _works(fn, np.dtype(char)):
-            return {}
-        found[char] = fn
+        fn.restype, fn.argtypes = None, (n, scalar, ptr, n, ptr, n)
+        if _works(lambda k, x, y, f=fn: f(k, 0.5, x.ctypes.data, 1, y.ctypes.data, 1), dtype):
+            found[("axpy", char)] = fn
+        fn = getattr(lib, f"{prefix}{letter}axpby{suffix}", None)  # an OpenBLAS extension
+        if fn is not None:
+            fn.restype, fn.argtypes = None, (n, scalar, ptr, n, scalar, ptr, n)
+            if _works(lambda k, x, y, f=fn: f(k, 0.5, x.ctypes.data, 1, 1.0, y.ctypes.data, 1),
+                      dtype):
+                found[("axpby", char)] = fn
     return found
 
 
-def _works(fn: Any, dtype: np.dtype) -> bool:
-    """Call ``fn`` on a case whose answer is known (a wrong integer width shows here)."""
+def _works(call: Any, dtype: np.dtype) -> bool:
+    """``call(n, x, y)`` must do ``y[:n] += 0.5 * x[:n]`` (a wrong integer width shows here)."""
     x = np.arange(1, 101, dtype=dtype)
     y = np.full(101, 7.0, dtype=dtype)  # one more element: the last must stay untouched
-    fn(100, 0.5, x.ctypes.data, 1, y.ctypes.data, 1)
+    call(100, x, y)
     return bool(np.array_equal(y[:100], 7.0 + 0.5 * x) and y[100] == 7.0)

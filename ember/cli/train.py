@@ -56,6 +56,14 @@ def _non_negative(text: str) -> int:
     return value
 
 
+def _per_model(key: str) -> str:
+    """`` (cnn: 12)``: the models whose registered defaults change ``key``."""
+    from .models import MODEL_DEFAULTS
+
+    pairs = [f"{m}: {d[key]}" for m, d in sorted(MODEL_DEFAULTS.items()) if key in d]
+    return f" ({', '.join(pairs)})" if pairs else ""
+
+
 def add_parser(subparsers) -> None:
     from .models import MODELS
 
@@ -65,7 +73,7 @@ def add_parser(subparsers) -> None:
                     "Ctrl-C saves a resumable checkpoint.")
     p.add_argument("--dataset", choices=sorted(DATASETS), help="default: fashion-mnist")
     p.add_argument("--model", choices=sorted(MODELS), help="default: mlp")
-    p.add_argument("--epochs", type=_positive, help="default: 10")
+    p.add_argument("--epochs", type=_positive, help="default: 10" + _per_model("epochs"))
     p.add_argument("--batch-size", type=_positive, help="default: 64")
     p.add_argument("--lr", type=_positive_float, help="learning rate (default: 1e-3)")
     p.add_argument("--optimizer", choices=["sgd", "adam", "adamw"], help="default: adam")
@@ -94,9 +102,12 @@ def add_parser(subparsers) -> None:
 
 def _settings(args: argparse.Namespace, saved: dict | None) -> dict:
     """Merge command-line settings with the defaults or, when resuming, the checkpoint's."""
+    from .models import MODEL_DEFAULTS
+
     given = {k: getattr(args, k) for k in DEFAULTS if getattr(args, k) is not None}
     if saved is None:
-        cfg = {**DEFAULTS, **given}
+        model = given.get("model", DEFAULTS["model"])
+        cfg = {**DEFAULTS, **MODEL_DEFAULTS.get(model, {}), **given}
     else:
         cfg = {**DEFAULTS, **{k: saved[k] for k in DEFAULTS if k in saved}}
         for key, value in given.items():

@@ -27,12 +27,34 @@ class ReluBackward0(Node):
         return (wrap(g * (res._data > 0).astype(g.dtype)),)
 
 
+_ZEROS: dict = {}  # dtype -> a read-only zero buffer, grown to the largest input seen
+_ZEROS_FROM = 4096  # smaller inputs: the scalar form costs less than fetching the buffer
+
+
+def _zeros_like(data: np.ndarray) -> Any:
+    """Zeros shaped like ``data`` (a view of a shared buffer), or the scalar 0.
+
+    NumPy's ``maximum`` of an array and a scalar runs a loop several times slower than
+    of two arrays (13 vs 4 us for 64 x 512 float32), so ``relu`` compares against an
+    array of zeros. The buffer comes from ``calloc``: pages never written cost no memory.
+    """
+    n = data.size
+    if n < _ZEROS_FROM or type(data) is not np.ndarray:
+        return 0  # a Python 0 is weakly typed: the dtype is kept
+    buf = _ZEROS.get(data.dtype)
+    if buf is None or buf.size < n:
+        buf = np.zeros(n, data.dtype)
+        buf.flags.writeable = False
+        _ZEROS[data.dtype] = buf
+    return buf[:n].reshape(data.shape)
+
+
 def relu(input: Tensor) -> Tensor:
     """``max(input, 0)`` elementwise (integers stay integers)."""
     data = input._data
-    if data.dtype == np.bool_:
+    if data.dtype.kind == "b":
         raise RuntimeError("Boolean inputs not supported for relu")
-    res = wrap(np.maximum(data, data.dtype.type(0)))
+    res = wrap(np.maximum(data, _zeros_like(data)))
     node = record(res, ReluBackward0, input)
     if node is not None:
         node.save(res.detach())

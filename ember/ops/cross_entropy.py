@@ -78,12 +78,7 @@ class _ClassTargets:
         _check_class_target(input, target)
         canon = _Canonical(input._data.shape)
         idx = target._data.astype(np.int64, copy=False).reshape(canon.n, canon.s)
-        valid = idx != ignore_index
-        everything = bool(valid.all())  # the common case: nothing ignored, cheaper checks
-        counted = idx if everything else idx[valid]
-        if counted.size and (counted.min() < 0 or counted.max() >= canon.c):
-            bad = valid & ((idx < 0) | (idx >= canon.c))
-            raise IndexError(f"Target {idx[bad][0]} is out of bounds.")
+        everything, valid = _counted(idx, ignore_index, canon.c)
         self.canon, self.valid = canon, valid
         self.index = idx if everything else np.where(valid, idx, 0)
         # Every weight is 1: multiplying by the weights can be skipped (it is exact anyway).
@@ -102,8 +97,10 @@ class _ClassTargets:
             return np.ones_like(self.weight, shape=(self.canon.c,))
         return self.class_weight
 
-    def total_weight(self) -> np.ndarray:
+    def total_weight(self) -> Any:
         """The ``reduction='mean'`` denominator: the summed weight of non-ignored targets."""
+        if self.unit:  # a count of ones, exactly what summing them gives
+            return self.weight.size
         return self.weight.sum()
 
     def scatter(self, values: np.ndarray) -> np.ndarray:
@@ -125,7 +122,8 @@ class _ClassTargets:
         if self._offsets is None:
             n, c, s = self.canon.view
             rows = np.arange(0, n * c * s, c * s)[:, None]
-            self._offsets = rows + self.index * s + np.arange(s)
+            self._offsets = rows + self.index if s == 1 else \
+                rows + self.index * s + np.arange(s)
         return self._offsets
 
     def pick(self, x3: np.ndarray) -> np.ndarray:
@@ -144,6 +142,25 @@ class _ClassTargets:
                               axis=1)
         else:  # each (n, s) has one target, so the offsets are distinct
             x3.reshape(-1)[offsets] += values
+
+
+def _counted(idx: np.ndarray, ignore_index: int, classes: int) -> tuple:
+    """``(everything, valid)``: whether no target is ignored, and where targets count.
+    Raises torch's error for a counted target out of range.
+
+    The common case (no target ignored, all in range) is settled by the two extremes.
+    """
+    if idx.size:
+        lo, hi = idx.min(), idx.max()
+        if (ignore_index < lo or ignore_index > hi) and lo >= 0 and hi < classes:
+            return True, np.ones_like(idx, dtype=bool)
+    valid = idx != ignore_index
+    everything = bool(valid.all())
+    counted = idx if everything else idx[valid]
+    if counted.size and (counted.min() < 0 or counted.max() >= classes):
+        bad = valid & ((idx < 0) | (idx >= classes))
+        raise IndexError(f"Target {idx[bad][0]} is out of bounds.")
+    return everything, valid
 
 
 def _reduce(per_sample: np.ndarray, reduction: str, denominator: Any,

@@ -162,7 +162,7 @@ def amin(input: Tensor, dim: Any = (), keepdim: bool = False, *,
 
 def _arg_extreme(input: Tensor, dim: Any, keepdim: bool, largest: bool) -> Tensor:
     data = input._data
-    fn = np.argmax if largest else np.argmin
+    fn = data.argmax if largest else data.argmin  # the methods skip NumPy's dispatch layer
     name = "argmax" if largest else "argmin"
     if data.dtype == np.bool_:
         raise RuntimeError(f"{name}(): does not support bool input")
@@ -170,14 +170,14 @@ def _arg_extreme(input: Tensor, dim: Any, keepdim: bool, largest: bool) -> Tenso
         if data.size == 0:
             raise IndexError(f"{name}(): Expected reduction dim to be specified for "
                              "input.numel() == 0.")
-        idx = np.asarray(fn(data), dtype=np.int64)
+        idx = np.asarray(fn(), dtype=np.int64)
         return wrap(idx.reshape((1,) * data.ndim) if keepdim else idx)
     d = wrap_dim(int(dim), data.ndim)
     if data.ndim == 0:
         return wrap(np.zeros((), dtype=np.int64))
     if data.shape[d] == 0:
         raise _empty_error(name, d)
-    return wrap(np.asarray(fn(data, axis=d, keepdims=keepdim), dtype=np.int64))
+    return wrap(np.asarray(fn(axis=d, keepdims=keepdim), dtype=np.int64))
 
 
 def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:

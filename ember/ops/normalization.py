@@ -19,6 +19,7 @@ import numpy as np
 
 from ..autograd.graph import Node
 from ._numpy_grad import refuse_double_backward
+from ._scratch import work_array
 from ._core import Tensor, record, wrap
 
 __all__ = ["batch_norm", "layer_norm", "group_norm"]
@@ -96,55 +97,56 @@ def _record(node_type: type, res: Tensor, input: Tensor, weight: Tensor | None,
 
 
 # -- batch norm ------------------------------------------------------------------------------
-def _per_channel_sum(a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
-    """Sum over every axis but 1 of ``a`` (or of ``a * b``), as (C,).
-
-    ``einsum`` over an (N, C, K) view is several times faster than ``sum(axis=(0, 2, 3))``
-    and, for the product, avoids materializing ``a * b``.
-    """
-    a3 = a.reshape(a.shape[0], a.shape[1], -1)
-    if b is None:
-        return np.einsum("nck->c", a3)
-    return np.einsum("nck,nck->c", a3, b.reshape(a3.shape))
+# Batch norm works on an (N, C, K) view of its input. Its one large temporary, the centred
+# input x - mean, lives in a reused work array rather than being kept from forward to
+# backward: recomputing it costs one pass, a fresh array costs its page faults.
+def _centred(x3: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """``x3 - mean`` (per channel) in a work array, valid until the next call."""
+    return np.subtract(x3, mean[:, None], out=work_array("batch_norm", x3.shape, x3.dtype))
 
 
 class NativeBatchNormBackward0(Node):
-    """Saves the centred input ``xc`` and the per-channel ``invstd``.
+    """Keeps a view of the input ``x``, the batch ``mean`` and ``invstd`` (per channel).
 
-    With ``S_g = sum(g)`` and ``S_gx = sum(g * xc)`` per channel (M values each):
+    With ``S_g = sum(g)`` and ``S_gx = sum(g * (x - mean))`` per channel (M values each):
     ``grad_bias = S_g``, ``grad_weight = invstd * S_gx`` and, in training,
-    ``grad_input = w * invstd * (g - S_g / M - xc * invstd^2 * S_gx / M)``; in eval mode the
-    statistics are constants and ``grad_input = w * invstd * g``.
+    ``grad_input = w * invstd * (g - S_g / M - (x - mean) * invstd^2 * S_gx / M)``; in eval
+    mode the statistics are constants and ``grad_input = w * invstd * g``.
     """
 
     def backward(self, grad: Tensor) -> tuple:
         refuse_double_backward(self)
         self.saved()  # refuses inputs changed in place since the forward
         g = grad._data
-        needs, training = self.needs, self.training
-        s_g = _per_channel_sum(g) if needs[2] or (needs[0] and training) else None
-        s_gx = _per_channel_sum(g, self.xc) if needs[1] or (needs[0] and training) else None
+        g3 = g.reshape(self.x3.shape)
+        needs = self.needs
+        statistics = needs[0] and self.training
+        s_g = np.einsum("nck->c", g3) if needs[2] or statistics else None
+        xc = _centred(self.x3, self.mean) if needs[1] or statistics else None
+        s_gx = np.einsum("nck,nck->c", xc, g3) if xc is not None else None
         gw = wrap((s_gx * self.invstd).astype(g.dtype)) if needs[1] else None
         gb = wrap(s_g) if needs[2] else None
-        gx = wrap(self._input_grad(g, s_g, s_gx)) if needs[0] else None
+        gx = wrap(self._input_grad(g3, s_g, s_gx, xc).reshape(g.shape)) if needs[0] else None
         return gx, gw, gb
 
-    def _input_grad(self, g: np.ndarray, s_g: Any, s_gx: Any) -> np.ndarray:
+    def _input_grad(self, g3: np.ndarray, s_g: Any, s_gx: Any, xc: Any) -> np.ndarray:
         invstd = self.invstd.astype(np.float64)
         scale = invstd if self.weight is None else invstd * self.weight
-        shape = self.bshape
-        gx = g * scale.astype(g.dtype).reshape(shape)
-        if self.training:
-            m = g.size // g.shape[1]
-            c1 = (scale * invstd * invstd * s_gx / m).astype(g.dtype).reshape(shape)
-            c0 = (scale * s_g / m).astype(g.dtype).reshape(shape)
-            correction = self.xc * c1
-            correction += c0
-            gx -= correction
+        dt = g3.dtype
+        if not self.training:
+            return g3 * scale.astype(dt)[:, None]
+        m = g3.shape[0] * g3.shape[2]
+        k1 = (scale * invstd * invstd * s_gx / m).astype(dt)[:, None]
+        k0 = (scale * s_g / m).astype(dt)[:, None]
+        # gx = scale * g - (x - mean) * k1 - scale * S_g / M
+        gx = np.multiply(g3, scale.astype(dt)[:, None])
+        xc *= k1  # the work array becomes the correction
+        xc += k0
+        gx -= xc
         return gx
 
     def _release_extra(self) -> None:
-        self.xc = self.invstd = self.weight = None
+        self.x3 = self.mean = self.invstd = self.weight = None
 
 
 def _check_batch_norm(x: np.ndarray, training: bool, tensors: dict) -> None:
@@ -159,15 +161,28 @@ def _check_batch_norm(x: np.ndarray, training: bool, tensors: dict) -> None:
             raise RuntimeError(f"{name} should contain {x.shape[1]} elements not {t._data.size}")
 
 
-def _batch_statistics(x: np.ndarray, eps: float) -> tuple:
-    """(x - mean, mean, biased var, invstd); per-channel values as (C,) arrays."""
-    m = x.size // x.shape[1]
-    shape = (1, -1) + (1,) * (x.ndim - 2)
-    mean = (_per_channel_sum(x) / m).astype(x.dtype)
-    xc = x - mean.reshape(shape)
-    var = (_per_channel_sum(xc, xc) / m).astype(x.dtype)
-    invstd = (1.0 / np.sqrt(var.astype(np.float64) + eps)).astype(x.dtype)
-    return xc, mean, var, invstd
+def _batch_statistics(x3: np.ndarray, eps: float) -> tuple:
+    """(mean, biased var, invstd) of ``x3`` (N, C, K) per channel, as (C,) arrays of its
+    dtype; two passes (mean, then squares of ``x - mean``) for accuracy."""
+    m = x3.shape[0] * x3.shape[2]
+    mean = (np.einsum("nck->c", x3) / m).astype(x3.dtype)
+    xc = _centred(x3, mean)
+    var = (np.einsum("nck,nck->c", xc, xc) / m).astype(x3.dtype)
+    invstd = (1.0 / np.sqrt(var.astype(np.float64) + eps)).astype(x3.dtype)
+    return mean, var, invstd
+
+
+def _normalized(x3: np.ndarray, mean: np.ndarray, invstd: np.ndarray, weight: Tensor | None,
+                bias: Tensor | None) -> np.ndarray:
+    """``(x - mean) * invstd * weight + bias`` as ``x * a + b`` with per-channel a and b."""
+    a = invstd.astype(np.float64)
+    if weight is not None:
+        a = a * weight._data
+    b = -mean * a if bias is None else bias._data - mean * a
+    a, b = a.astype(x3.dtype)[:, None], b.astype(x3.dtype)[:, None]
+    y = np.multiply(x3, a)
+    y += b
+    return y
 
 
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
@@ -184,22 +199,18 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         raise RuntimeError("running_mean must be defined in evaluation mode")
     _check_batch_norm(x, training, {"weight": weight, "bias": bias,
                                     "running_mean": running_mean, "running_var": running_var})
-    shape = (1, -1) + (1,) * (x.ndim - 2)
+    x3 = x.reshape(x.shape[0], x.shape[1], -1)
     if training:
-        xc, mean, var, invstd = _batch_statistics(x, eps)
+        mean, var, invstd = _batch_statistics(x3, eps)
         _update_running(running_mean, running_var, mean, var, x.size // x.shape[1], momentum)
     else:
-        mean = running_mean._data.astype(x.dtype, copy=False)
+        # a copy: the backward must see these statistics even if the buffers change later
+        mean = running_mean._data.astype(x.dtype)
         var = running_var._data.astype(np.float64)
         invstd = (1.0 / np.sqrt(var + eps)).astype(x.dtype)
-        xc = x - mean.reshape(shape)
-    scale = invstd if weight is None else invstd * weight._data
-    y = xc * scale.reshape(shape)  # xhat * weight in one pass
-    if bias is not None:
-        y += bias._data.reshape(shape)
-    res = wrap(y)
-    _record(NativeBatchNormBackward0, res, input, weight, bias, xc=xc, invstd=invstd,
-            training=training, bshape=shape)
+    res = wrap(_normalized(x3, mean, invstd, weight, bias).reshape(x.shape))
+    _record(NativeBatchNormBackward0, res, input, weight, bias, x3=x3, mean=mean,
+            invstd=invstd, training=training)
     return res
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .._blas import axpby as _blas_axpby
 from .._blas import axpy as _blas_axpy
 from .optimizer import Scratch
 
@@ -58,6 +59,16 @@ def _add_scaled_(y: Any, a: float, x: Any, tmp: Any = None, scratch: Scratch | N
     y += tmp
 
 
+def _scale_add_(y: Any, b: float, a: float, x: Any, tmp: Any = None,
+                scratch: Scratch | None = None) -> None:
+    """``y = b * y + a * x`` (``y *= b`` first, as PyTorch's ``mul_`` then ``add_``): one
+    BLAS pass where it applies, else ufuncs as in ``_add_scaled_``."""
+    if _blas_axpby(a, x, b, y):
+        return
+    y *= b
+    _add_scaled_(y, a, x, tmp, scratch)
+
+
 def _lerp_(start: Any, end: Any, weight: float, tmp: Any) -> None:
     """``start += weight * (end - start)``, in the form that is exact at both ends."""
     np.subtract(end, start, out=tmp)
@@ -68,10 +79,13 @@ def _lerp_(start: Any, end: Any, weight: float, tmp: Any) -> None:
         np.add(end, tmp, out=start)
 
 
-def _add_square_(acc: Any, g: Any, value: float, tmp: Any) -> None:
-    """``acc += value * g * g``."""
+def _add_square_(acc: Any, g: Any, value: float, tmp: Any, decay: float = 1.0) -> None:
+    """``acc = decay * acc + value * g * g``."""
     np.multiply(g, g, out=tmp)
-    _add_scaled_(acc, value, tmp, tmp)
+    if decay == 1.0:
+        _add_scaled_(acc, value, tmp, tmp)
+    else:
+        _scale_add_(acc, decay, value, tmp, tmp)
 
 
 def sgd(params: list, grads: list, momentum_buffers: list, scratch: Scratch, *, lr: float,
@@ -85,8 +99,7 @@ def sgd(params: list, grads: list, momentum_buffers: list, scratch: Scratch, *, 
             if buf is None:
                 buf = momentum_buffers[i] = g.copy()
             else:
-                buf *= momentum
-                _add_scaled_(buf, 1.0 - dampening, g, scratch=scratch)
+                _scale_add_(buf, momentum, 1.0 - dampening, g, scratch=scratch)
             if nesterov:
                 tmp = scratch.like(p, _TMP)
                 np.multiply(buf, momentum, out=tmp)
@@ -110,8 +123,7 @@ def adam(params: list, grads: list, exp_avgs: list, exp_avg_sqs: list, max_exp_a
         tmp = scratch.like(p, _TMP)
         m, v = exp_avgs[i], exp_avg_sqs[i]
         _lerp_(m, g, 1.0 - beta1, tmp)
-        v *= beta2
-        _add_square_(v, g, 1.0 - beta2, tmp)
+        _add_square_(v, g, 1.0 - beta2, tmp, decay=beta2)
         if amsgrad:
             np.maximum(max_exp_avg_sqs[i], v, out=max_exp_avg_sqs[i])
             v = max_exp_avg_sqs[i]
@@ -133,8 +145,7 @@ def rmsprop(params: list, grads: list, square_avgs: list, grad_avgs: list,
         g = _effective_grad(p, grads[i], weight_decay, maximize, scratch)
         tmp = scratch.like(p, _TMP)
         sq = square_avgs[i]
-        sq *= alpha
-        _add_square_(sq, g, 1.0 - alpha, tmp)
+        _add_square_(sq, g, 1.0 - alpha, tmp, decay=alpha)
         if centered:
             ga = grad_avgs[i]
             _lerp_(ga, g, 1.0 - alpha, tmp)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
+import numpy as np
+
 from ..._tensor import Tensor
+from ...autograd.grad_mode import state
+from ...ops.shape import make_view
 from .module import Module
 
 __all__ = ["Flatten", "Unflatten"]
@@ -27,6 +32,13 @@ class Flatten(Module):
         self.end_dim = end_dim
 
     def forward(self, input: Tensor) -> Tensor:
+        data = input._data
+        if (self.start_dim == 1 and self.end_dim == -1 and data.ndim > 2
+                and type(data) is np.ndarray and data.flags.c_contiguous
+                and not (state.enabled and input._requires_grad)):
+            # The usual call, with nothing to record: the view ``flatten`` would return,
+            # without its general argument handling (a visible share of a batch-1 forward).
+            return make_view(input, data.reshape(data.shape[0], math.prod(data.shape[1:])))
         return input.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
