@@ -5,8 +5,10 @@
 
 Each (case, framework) pair runs in its own process with 2 BLAS/OpenMP threads; rounds
 alternate the order (ember, torch, torch, ember, ...) so machine drift hits both alike.
-The table reports medians and "ember speed / torch speed" (above 1 means ember is faster;
-for memory, "torch / ember"), and the target of the performance issue where there is one.
+Within a process a timing is the fastest of many short batches of calls (see
+``cases._timeit``); the table reports the median over the rounds of each figure, and
+"ember speed / torch speed" (above 1 means ember is faster; for memory, "torch / ember"),
+with the target of the performance issue where there is one.
 
 Timings are only meaningful on an otherwise idle machine: with 2 threads on 2 busy cores,
 BLAS and OpenMP thread pools stall. The load average is recorded before and after the run
@@ -24,7 +26,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .cases import CASES
+from .cases import CASES, bytecode_env
 
 HERE = Path(__file__).resolve().parent
 THREADS = "2"
@@ -47,7 +49,7 @@ TARGETS = {
 
 
 def _env(threads: str) -> dict:
-    env = dict(os.environ)
+    env = bytecode_env()  # both libraries imported from compiled bytecode, as installed
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = threads
     env["PYTHONPATH"] = str(HERE.parent) + os.pathsep + env.get("PYTHONPATH", "")

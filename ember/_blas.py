@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["axpy", "axpby"]
+__all__ = ["axpy", "axpby", "single_thread"]
 
 # Symbol (prefix, suffix) of the CBLAS builds called here: NumPy's own wheels and OpenBLAS's
 # ILP64 builds, whose "64_" suffix says that integers are 64-bit. Unsuffixed names are not
@@ -70,6 +70,26 @@ def _address(arr: np.ndarray) -> int:
     return arr.ctypes.data
 
 
+class single_thread:  # noqa: N801 - used like a function: ``with single_thread():``
+    """Run this thread's BLAS calls on one thread inside the block (OpenBLAS only).
+
+    A level-1 routine streams memory and gains little from a second thread, but waits for
+    it: on a machine whose cores are busy with other work, waking a worker thread for every
+    call made an optimizer step ten times slower. Matrix products keep all threads.
+    """
+
+    __slots__ = ("_previous",)
+
+    def __enter__(self) -> None:
+        routines = _routines if _routines is not None else _load()
+        set_local = routines.get("set_threads")
+        self._previous = None if set_local is None else set_local(1)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            _routines["set_threads"](self._previous)
+
+
 def _routine(name: str, x: Any, y: Any) -> Any:
     if type(x) is not np.ndarray or type(y) is not np.ndarray or x.dtype != y.dtype:
         return None
@@ -101,6 +121,10 @@ def _find() -> dict:
         for prefix, suffix in _FLAVOURS:
             found = _bind(lib, prefix, suffix)
             if found:
+                set_local = getattr(lib, "openblas_set_num_threads_local", None)
+                if set_local is not None:  # OpenBLAS 0.3.27 and later
+                    set_local.restype, set_local.argtypes = ctypes.c_int, (ctypes.c_int,)
+                    found["set_threads"] = set_local
                 return found
     return {}
 

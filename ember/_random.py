@@ -21,7 +21,18 @@ class Generator:
         from ._backend import device as _device
         self.device = device if isinstance(device, _device) else _device(device)
         self._seed = 67280421310721  # torch's documented default seed
-        self._np = np.random.Generator(np.random.PCG64(self._seed))
+        self._stream = None  # made on first use: importing numpy.random slows ``import ember``
+
+    @property
+    def _np(self) -> np.random.Generator:
+        """The NumPy generator behind this stream."""
+        if self._stream is None:
+            self._stream = np.random.Generator(np.random.PCG64(self._seed))
+        return self._stream
+
+    @_np.setter
+    def _np(self, stream: np.random.Generator) -> None:
+        self._stream = stream
 
     def manual_seed(self, seed: int) -> Generator:
         """Restart the stream from ``seed`` (any int in [-2**63, 2**64)); returns self."""

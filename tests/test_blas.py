@@ -75,3 +75,21 @@ def test_read_only_source_is_accepted():
     read_only = np.zeros(10000, np.float32)
     read_only.flags.writeable = False
     assert _blas.axpy(1.0, np.ones(10000, np.float32), read_only) is False
+
+
+def test_single_thread_block_restores_and_computes_the_same():
+    x = R.standard_normal(20000).astype(np.float32)
+    y1 = R.standard_normal(20000).astype(np.float32)
+    y2 = y1.copy()
+    routines = _blas._routines if _blas._routines is not None else _blas._load()
+    set_threads = routines.get("set_threads")
+    before = set_threads(1) if set_threads else None
+    if set_threads:
+        set_threads(before)  # probe the current count, then put it back
+    with _blas.single_thread():
+        with _blas.single_thread():
+            _blas.axpy(0.5, x, y1)
+    _blas.axpy(0.5, x, y2)
+    np.testing.assert_array_equal(y1, y2)
+    if set_threads:
+        assert set_threads(before) == before  # the count after the block is the one before

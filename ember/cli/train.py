@@ -17,6 +17,7 @@ N-th optimizer step, as a Ctrl-C at that moment would.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import signal
 import threading
@@ -29,8 +30,8 @@ __all__ = ["add_parser", "run", "DEFAULTS"]
 
 # Settings that decide the numbers a run produces; a resumed run must keep them.
 DEFAULTS = {"dataset": "fashion-mnist", "model": "mlp", "epochs": 10, "batch_size": 64,
-            "lr": 1e-3, "optimizer": "adam", "momentum": 0.9, "weight_decay": None, "seed": 0,
-            "limit_train": None, "limit_test": None}
+            "lr": 1e-3, "lr_schedule": "constant", "optimizer": "adam", "momentum": 0.9,
+            "weight_decay": None, "seed": 0, "limit_train": None, "limit_test": None}
 # Of those, the ones a resumed run may change (training longer is fine).
 RESUME_MAY_CHANGE = {"epochs"}
 
@@ -56,12 +57,12 @@ def _non_negative(text: str) -> int:
     return value
 
 
-def _per_model(key: str) -> str:
-    """`` (cnn: 12)``: the models whose registered defaults change ``key``."""
+def _default(key: str, value: str) -> str:
+    """``default: 10; cnn: 12``: the default, then the models that register their own."""
     from .models import MODEL_DEFAULTS
 
     pairs = [f"{m}: {d[key]}" for m, d in sorted(MODEL_DEFAULTS.items()) if key in d]
-    return f" ({', '.join(pairs)})" if pairs else ""
+    return "; ".join([f"default: {value}"] + pairs)
 
 
 def add_parser(subparsers) -> None:
@@ -73,9 +74,12 @@ def add_parser(subparsers) -> None:
                     "Ctrl-C saves a resumable checkpoint.")
     p.add_argument("--dataset", choices=sorted(DATASETS), help="default: fashion-mnist")
     p.add_argument("--model", choices=sorted(MODELS), help="default: mlp")
-    p.add_argument("--epochs", type=_positive, help="default: 10" + _per_model("epochs"))
+    p.add_argument("--epochs", type=_positive, help=_default("epochs", "10"))
     p.add_argument("--batch-size", type=_positive, help="default: 64")
     p.add_argument("--lr", type=_positive_float, help="learning rate (default: 1e-3)")
+    p.add_argument("--lr-schedule", choices=["constant", "cosine"],
+                   help="learning rate over the epochs: constant, or cosine decay from --lr "
+                        f"towards 0 ({_default('lr_schedule', 'constant')})")
     p.add_argument("--optimizer", choices=["sgd", "adam", "adamw"], help="default: adam")
     p.add_argument("--momentum", type=float, help="SGD momentum (default: 0.9)")
     p.add_argument("--weight-decay", type=float,
@@ -131,6 +135,18 @@ def build_optimizer(cfg: dict, params):
     if name == "adamw":
         return optim.AdamW(params, lr=lr, weight_decay=wd)
     raise CLIError(f"unknown optimizer {name!r}")
+
+
+def epoch_lr(cfg: dict, epoch: int) -> float:
+    """Learning rate of epoch ``epoch`` (counted from 0).
+
+    ``cosine`` gives the values of ``CosineAnnealingLR(T_max=epochs)`` stepped once per
+    epoch. Being a pure function of the settings, the schedule needs no state of its own in
+    the checkpoint; a resumed run that changes ``--epochs`` follows the new length.
+    """
+    if cfg.get("lr_schedule") == "cosine":
+        return cfg["lr"] * 0.5 * (1 + math.cos(math.pi * epoch / cfg["epochs"]))
+    return cfg["lr"]
 
 
 def _default_out() -> Path:

@@ -16,7 +16,7 @@ from .checkpoint import FORMAT, restore_model, save_checkpoint
 from .common import fmt_count
 from .evaluate import evaluate_model
 from .models import build_model
-from .train import build_optimizer
+from .train import build_optimizer, epoch_lr
 
 __all__ = ["Trainer"]
 
@@ -94,7 +94,9 @@ class Trainer:
         where = f"epoch {self.epoch + 1}" + (f", batch {self.step + 1}" if self.step else "")
         print(f"Training {cfg['model']} on {cfg['dataset']} "
               f"({fmt_count(len(self.train_split))} train / {fmt_count(len(self.test_split))} "
-              f"test samples): {cfg['optimizer']} lr={cfg['lr']:g}, batch {cfg['batch_size']}, "
+              f"test samples): {cfg['optimizer']} lr={cfg['lr']:g}"
+              f"{' (cosine)' if cfg.get('lr_schedule') == 'cosine' else ''}, "
+              f"batch {cfg['batch_size']}, "
               f"{_plural(cfg['epochs'], 'epoch')} on {self.device}; "
               f"{'resuming' if self.epoch or self.step else 'starting'} at {where}; "
               f"writing to {self.out}", flush=True)
@@ -111,6 +113,8 @@ class Trainer:
 
         bs, n = self.cfg["batch_size"], len(self.train_split)
         total = -(-n // bs)
+        for group in self.optimizer.param_groups:
+            group["lr"] = epoch_lr(self.cfg, self.epoch)
         self.model.train()
         bar = tqdm(self._epoch_loader(), total=total, initial=self.step, unit="batch",
                    desc=f"Epoch {self.epoch + 1}/{self.cfg['epochs']}", file=sys.stderr,

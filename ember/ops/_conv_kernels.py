@@ -16,8 +16,8 @@ Why chunks. The whole column matrix of a mid-sized layer is tens of megabytes: w
 memory and reading it back costs as much as the GEMM itself. A chunk of a few MiB stays in
 cache between the copy and the product, and the forward keeps nothing but the input, so the
 backward rebuilds the columns chunk by chunk instead of holding nine copies of the input.
-Chunks hold several samples because fewer, larger BLAS calls behave much better than many
-small ones when BLAS runs threads on cores that other processes share.
+A chunk holds several samples so that each BLAS call stays large: with a threaded BLAS
+every call costs a hand-off between threads.
 
 The padding, column and product buffers are work arrays reused across calls
 (:mod:`ember.ops._scratch`), which spares the page faults of fresh large arrays.
@@ -140,6 +140,8 @@ def conv_weight_grad(x: np.ndarray, g: np.ndarray, geo: Geometry, w_shape: tuple
             part = np.empty_like(acc)
         else:
             acc += np.matmul(cols, gt, out=part)
+    if acc is None:  # an empty batch
+        return np.zeros(w_shape, dtype=x.dtype)
     return np.ascontiguousarray(acc.transpose(0, 2, 1)).reshape(w_shape)
 
 

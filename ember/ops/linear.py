@@ -34,7 +34,8 @@ from ._core import Tensor, record, wrap
 __all__ = ["linear"]
 
 _ndarray = np.ndarray
-_BLAS_KINDS = "fc"  # float and complex arrays go to BLAS; integers take the generic path
+# Real floating dtypes only: integers and complex numbers take the generic ops.
+_FUSED_KINDS = "f"
 
 
 class TBackward0(_shape.TBackward0):
@@ -107,8 +108,8 @@ def _product(x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.ndarray:
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor | None:
     """``input @ weight.T + bias`` for a 2-d ``input``, or None when the fused op does not
-    apply: it needs 2-d NumPy input and weight of one floating dtype that fit together, and a
-    1-d bias of the output size. Anything else (every error case included) is left to the
+    apply: it needs 2-d NumPy input and weight of one real floating dtype that fit together,
+    and a 1-d bias of the output size. Anything else (every error case included) is left to the
     generic ops, which raise torch's messages."""
     x, w = input._data, weight._data
     xs, ws = x.shape, w.shape
@@ -116,7 +117,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor 
             or type(w) is not _ndarray):
         return None
     dtype = x.dtype
-    if w.dtype != dtype or dtype.kind not in _BLAS_KINDS:
+    if w.dtype != dtype or dtype.kind not in _FUSED_KINDS:
         return None
     b = None
     if bias is not None:

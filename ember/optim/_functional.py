@@ -14,12 +14,15 @@ keeps the results within a few float32 ulps of it.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from .._blas import axpby as _blas_axpby
 from .._blas import axpy as _blas_axpy
+from .._blas import single_thread
 from .optimizer import Scratch
 
 __all__ = ["sgd", "adam", "rmsprop", "adagrad"]
@@ -42,6 +45,15 @@ def _effective_grad(p: Any, g: Any, weight_decay: float, maximize: bool,
     else:
         np.negative(g, out=out)
     return out
+
+
+def _blas_on_one_thread(update: Callable) -> Callable:
+    """Run ``update`` with its BLAS calls on one thread (see ``ember._blas.single_thread``)."""
+    @functools.wraps(update)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        with single_thread():
+            update(*args, **kwargs)
+    return wrapper
 
 
 def _add_scaled_(y: Any, a: float, x: Any, tmp: Any = None, scratch: Scratch | None = None
@@ -88,6 +100,7 @@ def _add_square_(acc: Any, g: Any, value: float, tmp: Any, decay: float = 1.0) -
         _scale_add_(acc, decay, value, tmp, tmp)
 
 
+@_blas_on_one_thread
 def sgd(params: list, grads: list, momentum_buffers: list, scratch: Scratch, *, lr: float,
         momentum: float, dampening: float, nesterov: bool, weight_decay: float,
         maximize: bool) -> None:
@@ -110,6 +123,7 @@ def sgd(params: list, grads: list, momentum_buffers: list, scratch: Scratch, *, 
         _add_scaled_(p, -lr, g, scratch=scratch)
 
 
+@_blas_on_one_thread
 def adam(params: list, grads: list, exp_avgs: list, exp_avg_sqs: list, max_exp_avg_sqs: list,
          steps: list, scratch: Scratch, *, lr: float, beta1: float, beta2: float, eps: float,
          weight_decay: float, amsgrad: bool, maximize: bool, decoupled: bool) -> None:
@@ -135,6 +149,7 @@ def adam(params: list, grads: list, exp_avgs: list, exp_avg_sqs: list, max_exp_a
         _add_scaled_(p, -step_size, tmp, tmp)
 
 
+@_blas_on_one_thread
 def rmsprop(params: list, grads: list, square_avgs: list, grad_avgs: list,
             momentum_buffers: list, steps: list, scratch: Scratch, *, lr: float, alpha: float,
             eps: float, weight_decay: float, momentum: float, centered: bool,
@@ -166,6 +181,7 @@ def rmsprop(params: list, grads: list, square_avgs: list, grad_avgs: list,
         p += tmp
 
 
+@_blas_on_one_thread
 def adagrad(params: list, grads: list, state_sums: list, steps: list, scratch: Scratch, *,
             lr: float, lr_decay: float, weight_decay: float, eps: float,
             maximize: bool) -> None:

@@ -60,13 +60,26 @@ def test_conv2d_in_many_chunks_matches_torch(monkeypatch):
     monkeypatch.setattr(_conv_kernels, "_CHUNK_BYTES", 1500)
     for case in (CONV2D[0], CONV2D[1], CONV2D[3]):
         arrays, args = conv_case((5,) + case[1:], bias=True)
-        check_op(lambda x, w, b: F.conv2d(x, w, b, *args),
-                 lambda x, w, b: TF.conv2d(x, w, b, *args), *arrays, dtypes=["float32"],
+        check_op(lambda x, w, b, a=args: F.conv2d(x, w, b, *a),
+                 lambda x, w, b, a=args: TF.conv2d(x, w, b, *a), *arrays, dtypes=["float32"],
                  layouts_=("contiguous",), **TOL)
     x, w = R.standard_normal((5, 4, 5, 6)), R.standard_normal((4, 3, 3, 3))
     check_op(lambda x, w: F.conv_transpose2d(x, w, stride=2, padding=1, groups=2),
              lambda x, w: TF.conv_transpose2d(x, w, stride=2, padding=1, groups=2), x, w,
              layouts_=("contiguous",), **TOL)
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_empty_batch_matches_torch(stride):
+    x, w = np.zeros((0, 3, 5, 5), np.float32), R.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    grads = []
+    for lib in (ember, torch):
+        xt, wt = lib.from_numpy(x).requires_grad_(), lib.from_numpy(w).requires_grad_()
+        out = lib.nn.functional.conv2d(xt, wt, stride=stride, padding=1)
+        out.sum().backward()
+        grads.append((tuple(out.shape), tuple(xt.grad.shape), numpy_of(wt.grad)))
+    assert grads[0][:2] == grads[1][:2]
+    np.testing.assert_array_equal(grads[0][2], grads[1][2])
 
 
 @pytest.mark.parametrize("case", [(2, 4, 9, 6, 3, 2, 1, 1, 2), (1, 3, 11, 4, 5, 3, 2, 2, 1),

@@ -186,5 +186,5 @@ def test_seed_network_training_steps_match_torch():
             opt.zero_grad()
             loss.backward()
             opt.step()
-    for (name, pe), (_, pt) in zip(models[0].named_parameters(), models[1].named_parameters()):
+    for pe, pt in zip(models[0].parameters(), models[1].parameters()):
         _close(pe, pt, rtol=1e-4, atol=1e-5)
