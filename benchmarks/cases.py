@@ -273,7 +273,14 @@ CASES = {
     "evaluate_10k": case_evaluate_10k,
     "epoch_fashion_mnist": case_epoch,
     "import": case_import,
+    "cnn_train_adam_b64": lambda fw: _cnn_train_step(fw),
 }
+
+
+def _cnn_train_step(fw: str) -> dict:
+    # Imported on use: the CNN case lives beside this file and imports its helpers from it.
+    from benchmarks.cnn_case import case_cnn_train_adam_b64
+    return case_cnn_train_adam_b64(fw)
 
 
 if __name__ == "__main__":  # python benchmarks/cases.py CASE FRAMEWORK -> one JSON line
