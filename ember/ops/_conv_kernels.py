@@ -1,25 +1,28 @@
-"""Array kernels behind the convolutions: im2col in cache-sized chunks, one GEMM per chunk.
+"""Array kernels behind the convolutions: im2col in cache-sized chunks of samples, then GEMMs.
 
 Layout. Activations stay NCHW. For a chunk of ``b`` samples the zero-padded input is copied
-once into a column buffer ``cols`` laid out (C, kh, kw, b, OH, OW), i.e. per group a
-(C/G*kh*kw, b*OH*OW) matrix whose innermost copies run along output rows. Then
+once into a column buffer ``cols`` laid out (C, kh, kw, b, OH, OW): the innermost copies run
+along output rows, and for each sample and group the (C/G*kh*kw, OH*OW) matrix is a strided
+view that BLAS reads in place. Then, per sample,
 
-* forward:       ``W (O, K) @ cols`` is one GEMM per chunk; its (O, b, P) result is
-  transposed into the NCHW output while still in cache (adding the bias on the way);
-* weight grad:   ``gW^T += cols (K, bP) @ g^T (bP, O)``, the long axis bP inner;
+* forward:       ``out[n] = W (O, K) @ cols[n] (K, P)``, written straight into the NCHW
+  output (no transpose of the result);
+* weight grad:   ``gW^T += cols[n] (K, P) @ g[n]^T (P, O)``, the long axis P inner;
 * input grad:    for stride 1, a convolution of the output gradient (padded by the kernel's
   span, minus the forward's padding) with the flipped, transposed kernel: the same im2col and
-  GEMM again, often faster than folding columns back. Strided convolutions fold ``W^T @ g``
-  back with one strided add per kernel position (col2im).
+  GEMMs again, faster here than folding columns back. Strided convolutions fold
+  ``W^T @ g`` back with one strided add per kernel position (col2im).
 
 Why chunks. The whole column matrix of a mid-sized layer is tens of megabytes: writing it to
 memory and reading it back costs as much as the GEMM itself. A chunk of a few MiB stays in
-cache between the copy and the product, and the forward keeps nothing but the input, so the
-backward rebuilds the columns chunk by chunk instead of holding nine copies of the input.
-A chunk holds several samples so that each BLAS call stays large: with a threaded BLAS
-every call costs a hand-off between threads.
+cache between the copy and the products, and the forward keeps nothing but the input, so
+the backward rebuilds the columns chunk by chunk instead of holding nine copies of the input.
+The chunks are independent: with several op threads (:mod:`ember.ops._parallel`) they run
+concurrently, each thread with single-threaded BLAS, so the copies run in parallel too and
+not only the products. When both gradients are wanted, each chunk computes both
+(``conv_grads``) while its output gradient is in cache.
 
-The padding, column and product buffers are work arrays reused across calls
+The padding and column buffers are work arrays reused across calls
 (:mod:`ember.ops._scratch`), which spares the page faults of fresh large arrays.
 """
 
@@ -30,11 +33,14 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from . import _parallel
 from ._scratch import work_array
 
-__all__ = ["Geometry", "conv_forward", "conv_weight_grad", "conv_input_grad"]
+__all__ = ["Geometry", "conv_forward", "conv_weight_grad", "conv_input_grad", "conv_grads"]
 
 _CHUNK_BYTES = 4 << 20
+# Below this many bytes of columns in all, a convolution runs on the calling thread only.
+_PARALLEL_BYTES = 1 << 20
 
 
 class Geometry(NamedTuple):
@@ -47,10 +53,6 @@ class Geometry(NamedTuple):
     groups: int
     out_hw: tuple       # output spatial size of the convolution
     padded_hw: tuple    # padded input size of the convolution
-
-
-def _samples_per_chunk(n: int, per_sample_bytes: int) -> int:
-    return max(1, min(n, _CHUNK_BYTES // max(per_sample_bytes, 1)))
 
 
 def _padded(x: np.ndarray, pad: tuple) -> np.ndarray:
@@ -83,22 +85,28 @@ def _windows(xp: np.ndarray, geo: Geometry) -> np.ndarray:
     return win.transpose(1, 4, 5, 0, 2, 3)
 
 
-def _column_chunks(x: np.ndarray, geo: Geometry):
-    """Yield ``(start, stop, cols)`` over the batch: ``cols`` (G, C/G*kh*kw, b*OH*OW) holds
-    the columns of samples ``start:stop``, in a reused buffer valid until the next chunk."""
-    n, c = x.shape[:2]
+def _chunks(n: int, per_sample_bytes: int) -> list:
+    """``(start, stop)`` sample ranges of about ``_CHUNK_BYTES`` of columns each."""
+    return _parallel.split(n, per_sample_bytes, _CHUNK_BYTES, _PARALLEL_BYTES)
+
+
+def _columns(x: np.ndarray, geo: Geometry) -> np.ndarray:
+    """Columns (G, C/G*kh*kw, b*OH*OW) of the samples ``x`` (b, C, H, W), in a work array."""
+    b, c = x.shape[:2]
     (kh, kw), (oh, ow) = geo.kernel, geo.out_hw
-    step = _samples_per_chunk(n, c * kh * kw * oh * ow * x.dtype.itemsize)
-    for start in range(0, n, step):
-        xp = _padded(x[start:start + step], geo.pad)
-        b = xp.shape[0]
-        cols = work_array("conv_cols", (c, kh, kw, b, oh, ow), x.dtype)
-        np.copyto(cols, _windows(xp, geo))
-        yield start, start + b, cols.reshape(geo.groups, -1, b * oh * ow)
+    cols = work_array("conv_cols", (c, kh, kw, b, oh, ow), x.dtype)
+    np.copyto(cols, _windows(_padded(x, geo.pad), geo))
+    return cols.reshape(geo.groups, -1, b * oh * ow)
+
+
+def _cols_bytes(x: np.ndarray, geo: Geometry) -> int:
+    """Bytes of one sample's columns."""
+    return x.shape[1] * geo.kernel[0] * geo.kernel[1] * geo.out_hw[0] * geo.out_hw[1] \
+        * x.dtype.itemsize
 
 
 def _by_channel(g: np.ndarray, groups: int) -> np.ndarray:
-    """A chunk (b, O, OH, OW) of an output gradient as (G, O/G, b*OH*OW), in a reused buffer."""
+    """A chunk (b, O, OH, OW) of an output gradient as (G, O/G, b*OH*OW), in a work array."""
     b, o = g.shape[:2]
     buf = work_array("conv_grad", (o, b) + g.shape[2:], g.dtype)
     np.copyto(buf, g.transpose(1, 0, 2, 3))
@@ -109,40 +117,19 @@ def conv_forward(x: np.ndarray, w: np.ndarray, geo: Geometry,
                  bias: np.ndarray | None = None) -> np.ndarray:
     """Convolve (N, C, H, W) with (O, C/G, kh, kw), adding ``bias`` (O,): contiguous
     (N, O, OH, OW)."""
-    n, o, g = x.shape[0], w.shape[0], geo.groups
-    oh, ow = geo.out_hw
-    out = np.empty((n, o, oh * ow), dtype=x.dtype)
-    wg = w.reshape(g, o // g, -1)
-    for start, stop, cols in _column_chunks(x, geo):
-        b = stop - start
-        prod = work_array("conv_prod", (g, o // g, b * oh * ow), x.dtype)
-        if g == 1:  # one plain 2-d GEMM per chunk
-            np.matmul(wg[0], cols[0], out=prod[0])
-        else:
-            np.matmul(wg, cols, out=prod)
-        # (O, b, P) -> (b, O, P), adding the bias while the chunk is still in cache
-        prod = prod.reshape(o, b, oh * ow).transpose(1, 0, 2)
-        if bias is None:
-            np.copyto(out[start:stop], prod)
-        else:
-            np.add(prod, bias[:, None], out=out[start:stop])
-    return out.reshape(n, o, oh, ow)
+    n, o = x.shape[0], w.shape[0]
+    out = np.empty((n, o, geo.out_hw[0] * geo.out_hw[1]), dtype=x.dtype)
+    wg = w.reshape(geo.groups, o // geo.groups, -1)
+    _parallel.run(lambda b: _forward_chunk(x, wg, geo, bias, out, *b),
+                  _chunks(n, _cols_bytes(x, geo)))
+    return out.reshape((n, o) + tuple(geo.out_hw))
 
 
 def conv_weight_grad(x: np.ndarray, g: np.ndarray, geo: Geometry, w_shape: tuple) -> np.ndarray:
     """Weight gradient of ``conv_forward(x, w, geo)`` given its output gradient ``g``."""
-    acc = part = None
-    for start, stop, cols in _column_chunks(x, geo):
-        # cols (G, K, bP) @ grad^T (G, bP, O/G): the long axis bP is the inner one
-        gt = _by_channel(g[start:stop], geo.groups).transpose(0, 2, 1)
-        if acc is None:
-            acc = np.matmul(cols, gt)
-            part = np.empty_like(acc)
-        else:
-            acc += np.matmul(cols, gt, out=part)
-    if acc is None:  # an empty batch
-        return np.zeros(w_shape, dtype=x.dtype)
-    return np.ascontiguousarray(acc.transpose(0, 2, 1)).reshape(w_shape)
+    parts = _parallel.run(lambda b: _weight_grad_chunk(x, g, geo, *b),
+                          _chunks(x.shape[0], _cols_bytes(x, geo)))
+    return _summed(parts, w_shape, x.dtype)
 
 
 def conv_input_grad(g: np.ndarray, w: np.ndarray, geo: Geometry, in_hw: tuple) -> np.ndarray:
@@ -151,6 +138,63 @@ def conv_input_grad(g: np.ndarray, w: np.ndarray, geo: Geometry, in_hw: tuple) -
     if geo.stride == (1, 1):
         return conv_forward(g, _flipped(w, geo.groups), _flipped_geometry(geo, in_hw))
     return _col2im_grad(g, w, geo, in_hw)
+
+
+def conv_grads(x: np.ndarray, g: np.ndarray, w: np.ndarray, geo: Geometry,
+               in_hw: tuple) -> tuple:
+    """``(conv_input_grad(...), conv_weight_grad(...))`` in one pass over the batch: each
+    chunk of samples gets both while its output gradient is in cache."""
+    if geo.stride != (1, 1):
+        return conv_input_grad(g, w, geo, in_hw), conv_weight_grad(x, g, geo, w.shape)
+    n, flipped_geo = x.shape[0], _flipped_geometry(geo, in_hw)
+    flipped = _flipped(w, geo.groups)
+    gx = np.empty((n, flipped.shape[0], in_hw[0] * in_hw[1]), dtype=g.dtype)
+    wg = flipped.reshape(geo.groups, flipped.shape[0] // geo.groups, -1)
+
+    def chunk(bounds: tuple) -> np.ndarray:
+        _forward_chunk(g, wg, flipped_geo, None, gx, *bounds)
+        return _weight_grad_chunk(x, g, geo, *bounds)
+
+    per_sample = max(_cols_bytes(x, geo), _cols_bytes(g, flipped_geo))
+    parts = _parallel.run(chunk, _chunks(n, per_sample))
+    return gx.reshape((n, flipped.shape[0]) + tuple(in_hw)), _summed(parts, w.shape, x.dtype)
+
+
+def _forward_chunk(x: np.ndarray, wg: np.ndarray, geo: Geometry, bias: np.ndarray | None,
+                   out: np.ndarray, start: int, stop: int) -> None:
+    """Samples ``start:stop`` of the convolution of ``x`` with ``wg`` (G, O/G, K), into
+    ``out`` (N, O, OH*OW)."""
+    b, groups, (oh, ow) = stop - start, geo.groups, geo.out_hw
+    og = wg.shape[1]
+    # per sample and group: W (O/G, K) @ cols (K, P), a strided view BLAS reads in place
+    cols = _columns(x[start:stop], geo).reshape(groups, -1, b, oh * ow).transpose(2, 0, 1, 3)
+    dst = out[start:stop].reshape(b, groups, og, oh * ow)
+    if groups == 1:
+        np.matmul(wg[0], cols[:, 0], out=dst[:, 0])
+    else:
+        np.matmul(wg, cols, out=dst)
+    if bias is not None:
+        dst += bias.reshape(groups, og, 1)
+
+
+def _weight_grad_chunk(x: np.ndarray, g: np.ndarray, geo: Geometry, start: int,
+                       stop: int) -> np.ndarray:
+    """The weight gradient's share (G, K, O/G) of samples ``start:stop``."""
+    b, o, groups = stop - start, g.shape[1], geo.groups
+    # per sample and group: cols (K, P) @ grad^T (P, O/G), summed over the samples
+    cols = _columns(x[start:stop], geo).reshape(groups, -1, b, g.shape[2] * g.shape[3])
+    gt = g[start:stop].reshape(b, groups, o // groups, -1).transpose(0, 1, 3, 2)
+    return np.matmul(cols.transpose(2, 0, 1, 3), gt).sum(axis=0)
+
+
+def _summed(parts: list, w_shape: tuple, dtype: np.dtype) -> np.ndarray:
+    """The chunks' shares (G, K, O/G) added up as a weight gradient of ``w_shape``."""
+    if not parts:  # an empty batch
+        return np.zeros(w_shape, dtype=dtype)
+    acc = parts[0]
+    for part in parts[1:]:  # in chunk order, whichever thread computed them: deterministic
+        acc += part
+    return np.ascontiguousarray(acc.transpose(0, 2, 1)).reshape(w_shape)
 
 
 def _flipped(w: np.ndarray, groups: int) -> np.ndarray:
@@ -181,12 +225,12 @@ def _col2im_grad(g: np.ndarray, w: np.ndarray, geo: Geometry, in_hw: tuple) -> n
     wt = w.reshape(groups, o // groups, -1).transpose(0, 2, 1)     # (G, C/G*kh*kw, O/G)
     out = np.empty((n, c) + tuple(in_hw), dtype=g.dtype)
     top, left = geo.pad[0], geo.pad[2]
-    step = _samples_per_chunk(n, c * kh * kw * oh * ow * g.dtype.itemsize)
-    for start in range(0, n, step):
-        gc = _by_channel(g[start:start + step], groups)
-        b = gc.shape[2] // (oh * ow)
+
+    def chunk(bounds: tuple) -> None:
+        start, stop = bounds
+        b = stop - start
         cols = work_array("conv_cols", (groups, wt.shape[1], b * oh * ow), g.dtype)
-        np.matmul(wt, gc, out=cols)
+        np.matmul(wt, _by_channel(g[start:stop], groups), out=cols)
         cols = cols.reshape(c, kh, kw, b, oh, ow)
         padded = work_array("conv_pad", (c, b) + tuple(geo.padded_hw), g.dtype)
         padded.fill(0)
@@ -195,5 +239,7 @@ def _col2im_grad(g: np.ndarray, w: np.ndarray, geo: Geometry, in_hw: tuple) -> n
             for j in range(kw):
                 padded[:, :, rows, j * dw:j * dw + (ow - 1) * sw + 1:sw] += cols[:, i, j]
         inner = padded[:, :, top:top + in_hw[0], left:left + in_hw[1]]
-        np.copyto(out[start:start + b], inner.transpose(1, 0, 2, 3))
+        np.copyto(out[start:stop], inner.transpose(1, 0, 2, 3))
+
+    _parallel.run(chunk, _chunks(n, c * kh * kw * oh * ow * g.dtype.itemsize))
     return out

@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 
 from ..autograd.graph import Node
-from ._conv_kernels import Geometry, conv_forward, conv_input_grad, conv_weight_grad
+from ._conv_kernels import (Geometry, conv_forward, conv_grads, conv_input_grad,
+                            conv_weight_grad)
 from ._numpy_grad import refuse_double_backward
 from ._core import Tensor, record, wrap
 
@@ -163,8 +164,10 @@ class ConvolutionBackward0(Node):
         return gx, gw, gb
 
     def _conv_grads(self, g: np.ndarray, w: np.ndarray) -> tuple:
-        geo = self.geo
-        gx = conv_input_grad(g, w, geo, self.in4[2:]) if self.needs[0] else None
+        geo, in_hw = self.geo, self.in4[2:]
+        if self.needs[0] and self.needs[1]:
+            return conv_grads(self.x, g, w, geo, in_hw)
+        gx = conv_input_grad(g, w, geo, in_hw) if self.needs[0] else None
         gw = conv_weight_grad(self.x, g, geo, self.w4) if self.needs[1] else None
         return gx, gw
 

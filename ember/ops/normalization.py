@@ -1,11 +1,13 @@
 """Normalization: batch_norm, layer_norm, group_norm (forward and backward side by side).
 
 All three normalize ``x`` over some axes to ``xhat = (x - mean) * invstd`` and then apply a
-per-feature affine map. They share one backward: with ``gxhat = g * weight`` and M values per
+per-feature affine map. Their backward: with ``gxhat = g * weight`` and M values per
 statistic, ``gx = invstd * (gxhat - mean(gxhat) - xhat * mean(gxhat * xhat))``; in eval mode
-batch norm's statistics are constants and ``gx = gxhat * invstd``.
+batch norm's statistics are constants and ``gx = gxhat * invstd``. Batch norm, the one in
+convolutional networks' inner loop, has its own leaner kernels (see its section).
 
-Statistics are computed in the input's precision (float32 stays float32). Gradients are
+Statistics are computed in the input's precision (float32 stays float32; batch norm adds up
+its partial sums over ranges of samples in float64). Gradients are
 computed with NumPy on the incoming gradient's array, so double backward through these ops is
 not supported.
 """
@@ -18,6 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..autograd.graph import Node
+from . import _parallel
 from ._numpy_grad import refuse_double_backward
 from ._scratch import work_array
 from ._core import Tensor, record, wrap
@@ -97,12 +100,31 @@ def _record(node_type: type, res: Tensor, input: Tensor, weight: Tensor | None,
 
 
 # -- batch norm ------------------------------------------------------------------------------
-# Batch norm works on an (N, C, K) view of its input. Its one large temporary, the centred
-# input x - mean, lives in a reused work array rather than being kept from forward to
-# backward: recomputing it costs one pass, a fresh array costs its page faults.
+# Batch norm works on an (N, C, K) view of its input. The centred values x - mean go to a
+# per-thread work array and are recomputed where needed instead of kept from forward to
+# backward: a pass costs less than a fresh full-size array (page faults) and its memory.
+# With several op threads (``ember.ops._parallel``) the samples are split into ranges of
+# about ``_CHUNK_BYTES`` that run on them, each range's temporaries used while in cache;
+# per-channel sums are added up in range order, in float64, whichever thread computed them.
+_CHUNK_BYTES = 1 << 20
+
+
+def _ranges(a3: np.ndarray) -> list:
+    whole = _parallel.threads() < 2  # one thread: one range, the fewest NumPy calls
+    chunk = max(a3.nbytes, 1) if whole else _CHUNK_BYTES
+    return _parallel.split(a3.shape[0], a3[:1].nbytes, chunk)
+
+
 def _centred(x3: np.ndarray, mean: np.ndarray) -> np.ndarray:
     """``x3 - mean`` (per channel) in a work array, valid until the next call."""
     return np.subtract(x3, mean[:, None], out=work_array("batch_norm", x3.shape, x3.dtype))
+
+
+def _total(parts: list, width: int) -> np.ndarray:
+    total = np.zeros(width)
+    for part in parts:
+        total += part
+    return total
 
 
 class NativeBatchNormBackward0(Node):
@@ -121,15 +143,32 @@ class NativeBatchNormBackward0(Node):
         g3 = g.reshape(self.x3.shape)
         needs = self.needs
         statistics = needs[0] and self.training
-        s_g = np.einsum("nck->c", g3) if needs[2] or statistics else None
-        xc = _centred(self.x3, self.mean) if needs[1] or statistics else None
-        s_gx = np.einsum("nck,nck->c", xc, g3) if xc is not None else None
+        s_g = s_gx = centred = None
+        ranges = _ranges(g3)
+        if needs[1] or needs[2] or statistics:
+            s_g, s_gx, centred = self._sums(g3, ranges)
         gw = wrap((s_gx * self.invstd).astype(g.dtype)) if needs[1] else None
-        gb = wrap(s_g) if needs[2] else None
-        gx = wrap(self._input_grad(g3, s_g, s_gx, xc).reshape(g.shape)) if needs[0] else None
+        gb = wrap(s_g.astype(g.dtype)) if needs[2] else None
+        gx = wrap(self._input_grad(g3, s_g, s_gx, ranges, centred).reshape(g.shape)) \
+            if needs[0] else None
         return gx, gw, gb
 
-    def _input_grad(self, g3: np.ndarray, s_g: Any, s_gx: Any, xc: Any) -> np.ndarray:
+    def _sums(self, g3: np.ndarray, ranges: list) -> tuple:
+        """Per channel ``sum(g)`` and ``sum(g * (x - mean))`` as float64, and, when there is
+        a single range, its ``x - mean`` (a work array, for ``_input_grad`` to reuse)."""
+        x3, mean = self.x3, self.mean
+
+        def part(bounds: tuple) -> tuple:
+            g, xc = g3[bounds[0]:bounds[1]], _centred(x3[bounds[0]:bounds[1]], mean)
+            return np.einsum("nck->c", g), np.einsum("nck,nck->c", xc, g), xc
+
+        parts = _parallel.run(part, ranges)
+        width = g3.shape[1]
+        return (_total([p[0] for p in parts], width), _total([p[1] for p in parts], width),
+                parts[0][2] if len(parts) == 1 else None)
+
+    def _input_grad(self, g3: np.ndarray, s_g: Any, s_gx: Any, ranges: list,
+                    centred: Any) -> np.ndarray:
         invstd = self.invstd.astype(np.float64)
         scale = invstd if self.weight is None else invstd * self.weight
         dt = g3.dtype
@@ -138,11 +177,21 @@ class NativeBatchNormBackward0(Node):
         m = g3.shape[0] * g3.shape[2]
         k1 = (scale * invstd * invstd * s_gx / m).astype(dt)[:, None]
         k0 = (scale * s_g / m).astype(dt)[:, None]
-        # gx = scale * g - (x - mean) * k1 - scale * S_g / M
-        gx = np.multiply(g3, scale.astype(dt)[:, None])
-        xc *= k1  # the work array becomes the correction
-        xc += k0
-        gx -= xc
+        scale = scale.astype(dt)[:, None]
+        gx = np.empty(g3.shape, dtype=dt)
+
+        def part(bounds: tuple) -> None:
+            # gx = scale * g - ((x - mean) * k1 + scale * S_g / M)
+            start, stop = bounds
+            out = gx[start:stop]
+            np.multiply(g3[start:stop], scale, out=out)
+            correction = centred if centred is not None else \
+                _centred(self.x3[start:stop], self.mean)
+            correction *= k1
+            correction += k0
+            out -= correction
+
+        _parallel.run(part, ranges)
         return gx
 
     def _release_extra(self) -> None:
@@ -164,12 +213,17 @@ def _check_batch_norm(x: np.ndarray, training: bool, tensors: dict) -> None:
 def _batch_statistics(x3: np.ndarray, eps: float) -> tuple:
     """(mean, biased var, invstd) of ``x3`` (N, C, K) per channel, as (C,) arrays of its
     dtype; two passes (mean, then squares of ``x - mean``) for accuracy."""
-    m = x3.shape[0] * x3.shape[2]
-    mean = (np.einsum("nck->c", x3) / m).astype(x3.dtype)
-    xc = _centred(x3, mean)
-    var = (np.einsum("nck,nck->c", xc, xc) / m).astype(x3.dtype)
-    invstd = (1.0 / np.sqrt(var.astype(np.float64) + eps)).astype(x3.dtype)
-    return mean, var, invstd
+    m, width, ranges = x3.shape[0] * x3.shape[2], x3.shape[1], _ranges(x3)
+    sums = _parallel.run(lambda b: np.einsum("nck->c", x3[b[0]:b[1]]), ranges)
+    mean = (_total(sums, width) / m).astype(x3.dtype)
+
+    def squares(bounds: tuple) -> np.ndarray:
+        xc = _centred(x3[bounds[0]:bounds[1]], mean)
+        return np.einsum("nck,nck->c", xc, xc)
+
+    var = _total(_parallel.run(squares, ranges), width) / m
+    invstd = (1.0 / np.sqrt(var + eps)).astype(x3.dtype)
+    return mean, var.astype(x3.dtype), invstd
 
 
 def _normalized(x3: np.ndarray, mean: np.ndarray, invstd: np.ndarray, weight: Tensor | None,
@@ -180,8 +234,14 @@ def _normalized(x3: np.ndarray, mean: np.ndarray, invstd: np.ndarray, weight: Te
         a = a * weight._data
     b = -mean * a if bias is None else bias._data - mean * a
     a, b = a.astype(x3.dtype)[:, None], b.astype(x3.dtype)[:, None]
-    y = np.multiply(x3, a)
-    y += b
+    y = np.empty(x3.shape, dtype=x3.dtype)
+
+    def part(bounds: tuple) -> None:
+        out = y[bounds[0]:bounds[1]]
+        np.multiply(x3[bounds[0]:bounds[1]], a, out=out)
+        out += b  # on the range just written, still in cache
+
+    _parallel.run(part, _ranges(x3))
     return y
 
 

@@ -4,7 +4,8 @@ Windowed pooling loops over the kh * kw kernel positions; each position is one s
 of the padded input covering every output at once, so a 2x2 pool is four whole-array passes
 and no window is ever copied out. Max pooling keeps, per output, which kernel position won
 (the first maximum, or a NaN, as torch does); backward adds the gradient back through the
-same strided views. Adaptive pooling averages with two small averaging matrices (it is
+same strided views; both split the batch into ranges of samples that run on the op threads
+(``ember.ops._parallel``). Adaptive pooling averages with two small averaging matrices (it is
 separable) and finds maxima by walking the (clamped) offsets inside each adaptive window.
 
 Gradients are computed with NumPy on the incoming gradient's array: double backward through
@@ -18,12 +19,15 @@ from typing import Any
 import numpy as np
 
 from ..autograd.graph import Node
+from . import _parallel
 from ._numpy_grad import refuse_double_backward
 from ._core import Tensor, record, wrap
 
 __all__ = ["max_pool1d", "max_pool2d", "max_pool1d_with_indices", "max_pool2d_with_indices",
            "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
            "adaptive_max_pool1d", "adaptive_max_pool2d"]
+
+_CHUNK_BYTES = 1 << 20  # samples per range of max pooling's work (see _sample_ranges)
 
 
 # -- shared helpers --------------------------------------------------------------------------
@@ -93,6 +97,12 @@ def _window(a: np.ndarray, i: int, j: int, s: tuple, d: tuple, out: tuple) -> tu
             slice(j * d[1], j * d[1] + (out[1] - 1) * s[1] + 1, s[1]))
 
 
+def _sample_ranges(a: np.ndarray) -> list:
+    """Ranges of samples of ``a`` (N, C, H, W), about ``_CHUNK_BYTES`` each: max pooling
+    runs them on the op threads (``ember.ops._parallel``)."""
+    return _parallel.split(a.shape[0], a[:1].nbytes, _CHUNK_BYTES)
+
+
 def _lowest(dtype: np.dtype) -> Any:
     return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
 
@@ -103,19 +113,22 @@ def _windows(xp: np.ndarray, k: tuple, s: tuple, d: tuple, out: tuple) -> list:
     return [xp[_window(xp, i, j, s, d, out)] for i in range(k[0]) for j in range(k[1])]
 
 
-def _max_positions(views: list, best: np.ndarray) -> np.ndarray:
+def _position_dtype(k: tuple) -> np.dtype:
+    return np.dtype(np.uint8 if k[0] * k[1] < 256 else np.int32)
+
+
+def _max_positions(views: list, best: np.ndarray, pos: np.ndarray) -> None:
     """Per output, the kernel position holding its maximum, chosen as torch does: the first
-    maximum, or the last NaN when the window has any."""
+    maximum, or the last NaN when the window has any; written into ``pos``."""
     # The first q with views[q] == best is ne0 * (1 + ne1 * (1 + ne2 * ...)) where
     # ne_q = views[q] != best: plain elementwise arithmetic, no masked writes.
-    pos = np.zeros(best.shape, dtype=np.uint8 if len(views) < 256 else np.int32)
+    pos.fill(0)
     for q in range(len(views) - 2, -1, -1):
         pos += 1
         np.multiply(np.not_equal(views[q], best), pos, out=pos)
     if best.dtype.kind == "f" and np.isnan(best).any():
         for q, v in enumerate(views):
             np.copyto(pos, q, where=np.isnan(v))
-    return pos
 
 
 def _fix_padded_lowest(pos: np.ndarray, best: np.ndarray, x: np.ndarray, geometry: tuple,
@@ -152,17 +165,22 @@ class MaxPool2DWithIndicesBackward0(Node):
         h, w = self.in4[2:]
         gp = np.zeros(self.padded_shape, dtype=g.dtype)
         disjoint = all(si >= di * (ki - 1) + 1 for ki, si, di in zip(k, s, d))
-        # g * (pos == q) is one fast pass, but would turn an inf or NaN gradient into NaN
-        # where the mask is 0; such gradients take the slower masked path.
-        finite = bool(np.isfinite(g).all())
-        for q, view in enumerate(_windows(gp, k, s, d, out)):
-            hit = self.pos == q
-            if disjoint and finite:  # each input element is in one window: plain writes
-                np.multiply(g, hit, out=view)
-            elif finite:
-                view += g * hit
-            else:
-                view += np.where(hit, g, g.dtype.type(0))
+
+        def part(bounds: tuple) -> None:
+            gs, pos = g[bounds[0]:bounds[1]], self.pos[bounds[0]:bounds[1]]
+            # g * (pos == q) is one fast pass, but would turn an inf or NaN gradient into NaN
+            # where the mask is 0; such gradients take the slower masked path.
+            finite = bool(np.isfinite(gs).all())
+            for q, view in enumerate(_windows(gp[bounds[0]:bounds[1]], k, s, d, out)):
+                hit = pos == q
+                if disjoint and finite:  # each input element is in one window: plain writes
+                    np.multiply(gs, hit, out=view)
+                elif finite:
+                    view += gs * hit
+                else:
+                    view += np.where(hit, gs, gs.dtype.type(0))
+
+        _parallel.run(part, _sample_ranges(gp))
         gx = gp[:, :, p[0]:p[0] + h, p[1]:p[1] + w]
         return (wrap(np.ascontiguousarray(gx).reshape(self.in_shape)),)
 
@@ -179,16 +197,25 @@ def max_pool2d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None,
                                      "max_pool2d")
     lowest = _lowest(x.dtype)
     xp = _padded(x, k, s, p, d, out, lowest)
-    views = _windows(xp, k, s, d, out)
-    best = views[0].copy()
-    for v in views[1:]:
-        np.maximum(best, v, out=best)  # NaN propagates, as in torch
+    best = np.empty(x.shape[:2] + out, dtype=x.dtype)
     lead = input._data.shape[:-2]
     res = wrap(best.reshape(lead + out))
     node = record(res, MaxPool2DWithIndicesBackward0, input)
-    if node is None and not return_indices:
+    pos = None if node is None and not return_indices else \
+        np.empty(best.shape, dtype=_position_dtype(k))
+
+    def part(bounds: tuple) -> None:  # the maxima (and their positions) of some samples
+        views = _windows(xp[bounds[0]:bounds[1]], k, s, d, out)
+        top = best[bounds[0]:bounds[1]]
+        np.copyto(top, views[0])
+        for v in views[1:]:
+            np.maximum(top, v, out=top)  # NaN propagates, as in torch
+        if pos is not None:
+            _max_positions(views, top, pos[bounds[0]:bounds[1]])
+
+    _parallel.run(part, _sample_ranges(xp))
+    if pos is None:
         return res  # no argmax needed
-    pos = _max_positions(views, best)
     if xp is not x:
         _fix_padded_lowest(pos, best, x, (k, s, p, d, out), lowest)
     if node is not None:

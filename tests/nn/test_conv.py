@@ -54,10 +54,14 @@ def test_conv2d_matches_torch(case, bias):
              *arrays, dtypes=["float32", "float64"], layouts_=LAYOUTS, **TOL)
 
 
-def test_conv2d_in_many_chunks_matches_torch(monkeypatch):
-    # a tiny chunk budget makes every sample (and the odd last one) its own im2col chunk
-    from ember.ops import _conv_kernels
+@pytest.mark.parametrize("threads", [1, 2])
+def test_conv2d_in_many_chunks_matches_torch(monkeypatch, threads):
+    # a tiny chunk budget makes every sample (and the odd last one) its own im2col chunk,
+    # and with two threads the chunks are computed on the op threads
+    from ember.ops import _conv_kernels, _parallel
     monkeypatch.setattr(_conv_kernels, "_CHUNK_BYTES", 1500)
+    monkeypatch.setattr(_conv_kernels, "_PARALLEL_BYTES", 0)
+    monkeypatch.setitem(_parallel._state, "threads", threads)
     for case in (CONV2D[0], CONV2D[1], CONV2D[3]):
         arrays, args = conv_case((5,) + case[1:], bias=True)
         check_op(lambda x, w, b, a=args: F.conv2d(x, w, b, *a),

@@ -27,6 +27,19 @@ def test_batch_norm_training_matches_torch(shape, affine):
              dtypes=["float32", "float64"], layouts_=LAYOUTS, **GRAD_TOL)
 
 
+@pytest.mark.parametrize("shape", [(9, 3), (7, 3, 5, 6)])
+def test_batch_norm_on_op_threads_matches_torch(monkeypatch, shape):
+    # one sample per range, the ranges spread over two threads
+    from ember.ops import _parallel, normalization
+    monkeypatch.setattr(normalization, "_CHUNK_BYTES", 1)
+    monkeypatch.setitem(_parallel._state, "threads", 2)
+    x, w, b = R.standard_normal(shape) * 3 + 1, R.standard_normal(3), R.standard_normal(3)
+    check_op(lambda x, w, b: F.batch_norm(x, None, None, w, b, True, 0.1, 1e-5),
+             lambda x, w, b: TF.batch_norm(x, None, None, w, b, True, 0.1, 1e-5), x, w, b,
+             dtypes=["float32", "float64"], layouts_=LAYOUTS, **GRAD_TOL)
+    test_batch_norm_module_over_several_steps("BatchNorm1d", (9, 4), {})
+
+
 @pytest.mark.parametrize("shape", [(5, 3), (4, 3, 5, 6), (1, 3, 2, 2)])
 def test_batch_norm_eval_matches_torch(shape):
     x, w, b = R.standard_normal(shape), R.standard_normal(3), R.standard_normal(3)

@@ -55,6 +55,19 @@ def test_max_pool_nan_and_infinite_windows_match_torch(args):
              layouts_=("contiguous",))
 
 
+@pytest.mark.parametrize("args", [(2,), (3, 2, 1)])
+def test_max_pool_on_op_threads_matches_torch(monkeypatch, args):
+    # one sample per range, the ranges spread over two threads
+    from ember.ops import _parallel, pooling
+    monkeypatch.setattr(pooling, "_CHUNK_BYTES", 1)
+    monkeypatch.setitem(_parallel._state, "threads", 2)
+    data = np.concatenate([X, X_TIES])
+    data[0, 0, 0, :3] = np.nan
+    check_op(lambda x: F.max_pool2d(x, *args, return_indices=True),
+             lambda x: TF.max_pool2d(x, *args, return_indices=True), data,
+             layouts_=("contiguous",))
+
+
 def test_unbatched_max_pool2d():
     check_op(lambda x: F.max_pool2d(x, 2), lambda x: TF.max_pool2d(x, 2), X[0],
              layouts_=("contiguous",))
