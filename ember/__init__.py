@@ -12,7 +12,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from . import _dtype
+from . import _allocator, _dtype
 from ._backend import device
 from ._dtype import (bool, cdouble, cfloat, complex64,  # noqa: A004
                      complex128, double, dtype, float, float16, float32, float64,
@@ -30,6 +30,8 @@ from .autograd.grad_mode import is_inference_mode_enabled
 from .ops import *  # noqa: F403
 from .ops.reduction import _return_type
 from . import autograd, cuda, accelerator  # noqa: E402
+
+_allocator.tune()
 try:  # printing lands in its own module
     from ._tensor_str import get_printoptions, printoptions, set_printoptions  # noqa: E402
 except ImportError:  # pragma: no cover

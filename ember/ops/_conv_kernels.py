@@ -33,7 +33,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from . import _parallel
+from . import _conv_shift, _parallel
 from ._scratch import work_array
 
 __all__ = ["Geometry", "conv_forward", "conv_weight_grad", "conv_input_grad", "conv_grads"]
@@ -118,15 +118,23 @@ def conv_forward(x: np.ndarray, w: np.ndarray, geo: Geometry,
     """Convolve (N, C, H, W) with (O, C/G, kh, kw), adding ``bias`` (O,): contiguous
     (N, O, OH, OW)."""
     n, o = x.shape[0], w.shape[0]
-    out = np.empty((n, o, geo.out_hw[0] * geo.out_hw[1]), dtype=x.dtype)
+    out = np.empty((n, o) + tuple(geo.out_hw), dtype=x.dtype)
+    if _conv_shift.usable(x, geo):
+        rows = w.reshape(o, -1)
+        _parallel.run(lambda b: _conv_shift.forward_chunk(x, rows, geo, bias, out, *b),
+                      _chunks(n, _conv_shift.sample_bytes(x, w.shape, geo)))
+        return out
+    flat = out.reshape(n, o, geo.out_hw[0] * geo.out_hw[1])
     wg = w.reshape(geo.groups, o // geo.groups, -1)
-    _parallel.run(lambda b: _forward_chunk(x, wg, geo, bias, out, *b),
+    _parallel.run(lambda b: _forward_chunk(x, wg, geo, bias, flat, *b),
                   _chunks(n, _cols_bytes(x, geo)))
-    return out.reshape((n, o) + tuple(geo.out_hw))
+    return out
 
 
 def conv_weight_grad(x: np.ndarray, g: np.ndarray, geo: Geometry, w_shape: tuple) -> np.ndarray:
     """Weight gradient of ``conv_forward(x, w, geo)`` given its output gradient ``g``."""
+    if _conv_shift.usable(x, geo):
+        return _shift_grads(x, g, None, geo, w_shape)[1]
     parts = _parallel.run(lambda b: _weight_grad_chunk(x, g, geo, *b),
                           _chunks(x.shape[0], _cols_bytes(x, geo)))
     return _summed(parts, w_shape, x.dtype)
@@ -144,6 +152,8 @@ def conv_grads(x: np.ndarray, g: np.ndarray, w: np.ndarray, geo: Geometry,
                in_hw: tuple) -> tuple:
     """``(conv_input_grad(...), conv_weight_grad(...))`` in one pass over the batch: each
     chunk of samples gets both while its output gradient is in cache."""
+    if _conv_shift.usable(x, geo):
+        return _shift_grads(x, g, w, geo, w.shape)
     if geo.stride != (1, 1):
         return conv_input_grad(g, w, geo, in_hw), conv_weight_grad(x, g, geo, w.shape)
     n, flipped_geo = x.shape[0], _flipped_geometry(geo, in_hw)
@@ -158,6 +168,23 @@ def conv_grads(x: np.ndarray, g: np.ndarray, w: np.ndarray, geo: Geometry,
     per_sample = max(_cols_bytes(x, geo), _cols_bytes(g, flipped_geo))
     parts = _parallel.run(chunk, _chunks(n, per_sample))
     return gx.reshape((n, flipped.shape[0]) + tuple(in_hw)), _summed(parts, w.shape, x.dtype)
+
+
+def _shift_grads(x: np.ndarray, g: np.ndarray, w: np.ndarray | None, geo: Geometry,
+                 w_shape: tuple) -> tuple:
+    """Input gradient (None without ``w``) and weight gradient on the shifted-product route."""
+    n = x.shape[0]
+    gx = None if w is None else np.empty_like(x, order="C")
+    rows = None if w is None else _conv_shift.transposed_rows(w, geo.groups)
+    parts = _parallel.run(
+        lambda b: _conv_shift.grads_chunk(x, g, rows, geo, gx, *b),
+        _chunks(n, _conv_shift.sample_bytes(x, w_shape, geo)))
+    if not parts:  # an empty batch
+        return gx, np.zeros(w_shape, dtype=x.dtype)
+    acc = parts[0]
+    for part in parts[1:]:  # in chunk order, whichever thread computed them: deterministic
+        acc += part
+    return gx, np.ascontiguousarray(acc.transpose(0, 2, 1)).reshape(w_shape)
 
 
 def _forward_chunk(x: np.ndarray, wg: np.ndarray, geo: Geometry, bias: np.ndarray | None,

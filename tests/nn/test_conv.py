@@ -35,6 +35,16 @@ CONV2D = [
     (2, 4, 6, 5, 4, (3, 1), 1, (4, 2), (2, 1), 2),
 ]
 
+# stride 1 with at least 8 input channels per group: the shifted-rows route (_conv_shift)
+CONV2D_SHIFTED = [
+    (3, 8, 7, 9, 5, 3, 1, 1, 1, 1),
+    (2, 16, 5, 6, 12, (3, 2), 1, (2, 1), (2, 1), 2),
+    (2, 8, 5, 5, 4, 3, 1, 4, 1, 1),         # padding wider than the kernel reaches
+    (2, 8, 4, 6, 3, 1, 1, 0, 1, 1),         # 1x1
+    (2, 8, 6, 7, 4, (2, 4), 1, "same", 1, 1),
+    (1, 16, 6, 5, 16, 3, 1, "valid", (1, 2), 2),
+]
+
 
 def conv_case(case, bias):
     n, c, h, w, o, k, s, p, d, g = case
@@ -54,6 +64,18 @@ def test_conv2d_matches_torch(case, bias):
              *arrays, dtypes=["float32", "float64"], layouts_=LAYOUTS, **TOL)
 
 
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
+@pytest.mark.parametrize("case", CONV2D_SHIFTED)
+def test_conv2d_shifted_rows_route_matches_torch(case):
+    from ember.ops import _conv_kernels, _conv_shift
+    arrays, args = conv_case(case, bias=True)
+    geo = _conv_kernels.Geometry((1, 1), (1, 1), (1, 1), (0, 0, 0, 0), case[-1], (1, 1), (1, 1))
+    assert _conv_shift.usable(arrays[0], geo)  # the case does exercise that route
+    check_op(lambda x, w, b: F.conv2d(x, w, b, *args), lambda x, w, b: TF.conv2d(x, w, b, *args),
+             *arrays, dtypes=["float32", "float64"], layouts_=LAYOUTS, **TOL)
+    gradcheck_op(lambda x, w, b: F.conv2d(x, w, b, *args), *arrays)
+
+
 @pytest.mark.parametrize("threads", [1, 2])
 def test_conv2d_in_many_chunks_matches_torch(monkeypatch, threads):
     # a tiny chunk budget makes every sample (and the odd last one) its own im2col chunk,
@@ -62,7 +84,7 @@ def test_conv2d_in_many_chunks_matches_torch(monkeypatch, threads):
     monkeypatch.setattr(_conv_kernels, "_CHUNK_BYTES", 1500)
     monkeypatch.setattr(_conv_kernels, "_PARALLEL_BYTES", 0)
     monkeypatch.setitem(_parallel._state, "threads", threads)
-    for case in (CONV2D[0], CONV2D[1], CONV2D[3]):
+    for case in (CONV2D[0], CONV2D[1], CONV2D[3], CONV2D_SHIFTED[0], CONV2D_SHIFTED[1]):
         arrays, args = conv_case((5,) + case[1:], bias=True)
         check_op(lambda x, w, b, a=args: F.conv2d(x, w, b, *a),
                  lambda x, w, b, a=args: TF.conv2d(x, w, b, *a), *arrays, dtypes=["float32"],
