@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["axpy", "axpby", "single_thread"]
+__all__ = ["axpy", "axpby", "single_thread", "retire_threads"]
 
 # Symbol (prefix, suffix) of the CBLAS builds called here: NumPy's own wheels and OpenBLAS's
 # ILP64 builds, whose "64_" suffix says that integers are 64-bit. Unsuffixed names are not
@@ -90,6 +90,19 @@ class single_thread:  # noqa: N801 - used like a function: ``with single_thread(
             _routines["set_threads"](self._previous)
 
 
+def retire_threads() -> bool:
+    """Run every thread's BLAS calls on one thread from now on (OpenBLAS only); True when
+    done. For a process whose own threads now run BLAS calls side by side: OpenBLAS's worker
+    threads keep spinning for a long while after each threaded call, and on cores that ember's
+    op threads need, that spinning made a convolution step half again as slow."""
+    routines = _routines if _routines is not None else _load()
+    set_global = routines.get("set_threads_global")
+    if set_global is None:
+        return False
+    set_global(1)
+    return True
+
+
 def _routine(name: str, x: Any, y: Any) -> Any:
     if type(x) is not np.ndarray or type(y) is not np.ndarray or x.dtype != y.dtype:
         return None
@@ -125,6 +138,11 @@ def _find() -> dict:
                 if set_local is not None:  # OpenBLAS 0.3.27 and later
                     set_local.restype, set_local.argtypes = ctypes.c_int, (ctypes.c_int,)
                     found["set_threads"] = set_local
+                    set_global = getattr(lib, f"{prefix.replace('cblas', 'openblas')}"
+                                              f"set_num_threads{suffix}", None)
+                    if set_global is not None:
+                        set_global.restype, set_global.argtypes = None, (ctypes.c_int,)
+                        found["set_threads_global"] = set_global
                 return found
     return {}
 

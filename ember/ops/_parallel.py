@@ -4,16 +4,19 @@ NumPy's copies and arithmetic run on one core however many the machine has; only
 products (BLAS) use more, and a product shaped for cache-sized chunks gains little from
 them. An op whose work splits into independent chunks (a convolution, by groups of samples)
 can instead run the chunks on a small pool of threads: NumPy releases the GIL inside its
-loops and BLAS calls, so the copies and products of different chunks overlap. Each worker
-runs its BLAS calls single-threaded (``ember._blas.single_thread``), so the workers occupy
-the cores BLAS would have used and no more. Chunks are handed out one at a time, so a worker
+loops and BLAS calls, so the copies and products of different chunks overlap. When the pool
+starts, BLAS is told to run every call single-threaded from then on
+(``ember._blas.retire_threads``): the op threads occupy the cores BLAS would have used, and
+no second pool of BLAS threads spins on them; large products are split by
+:mod:`ember.ops._gemm` instead. Chunks are handed out one at a time, so a worker
 slowed down by other processes on the machine takes fewer of them instead of holding the
 others up.
 
 The number of threads is the one BLAS is told to use: ``OPENBLAS_NUM_THREADS`` or
 ``OMP_NUM_THREADS`` (the first one set), else the number of CPUs this process may run on.
-With one thread, inside a worker, or when this BLAS cannot be made single-threaded per
-thread, the chunks run on the calling thread, in order.
+With one thread, inside a worker, or when this BLAS cannot be made single-threaded, the
+chunks run on the calling thread, in order. Handing chunks to a thread costs some tens of
+microseconds (waking a sleeping thread), so only work of a millisecond or more is split.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-__all__ = ["threads", "run", "split"]
+__all__ = ["threads", "run", "split", "owns_cores"]
 
 _MAX_THREADS = 8
 _lock = threading.Lock()
@@ -61,7 +64,7 @@ def run(fn: Callable[[Any], Any], items: list) -> list:
     results keep the order of ``items``, and the first error reaches the caller.
 
     The calling thread works too: it and ``threads() - 1`` pool threads each take the next
-    item not yet taken until none is left, all with single-threaded BLAS.
+    item not yet taken until none is left; BLAS calls run single-threaded once the pool exists.
     """
     if len(items) < 2 or threads() < 2 or getattr(_local, "worker", False):
         return [fn(item) for item in items]
@@ -69,13 +72,10 @@ def run(fn: Callable[[Any], Any], items: list) -> list:
     taken = itertools.count()  # next() on it is atomic under the GIL
 
     def work() -> None:
-        from .._blas import single_thread
-
         _local.worker = True  # an item that calls ``run`` again runs its own items in order
         try:
-            with single_thread():
-                while (i := next(taken)) < len(items):
-                    results[i] = fn(items[i])
+            while (i := next(taken)) < len(items):
+                results[i] = fn(items[i])
         finally:
             _local.worker = False
 
@@ -83,9 +83,14 @@ def run(fn: Callable[[Any], Any], items: list) -> list:
     try:
         work()
     finally:
-        for helper in helpers:
-            helper.result()
+        for future in helpers:
+            future.result()
     return results
+
+
+def owns_cores() -> bool:
+    """Whether the op threads have started (and BLAS runs single-threaded since)."""
+    return _state["pool"] is not None
 
 
 def _pool() -> ThreadPoolExecutor:
@@ -94,6 +99,11 @@ def _pool() -> ThreadPoolExecutor:
         with _lock:
             pool = _state["pool"]
             if pool is None:
+                # From now on the op threads share the cores out: BLAS calls run on one
+                # thread each (see ``ember._blas.retire_threads``), large products are split
+                # by ``ember.ops._gemm``.
+                from .._blas import retire_threads
+                retire_threads()
                 pool = _state["pool"] = ThreadPoolExecutor(
                     max(1, threads() - 1), thread_name_prefix="ember-op")
     return pool
@@ -121,7 +131,7 @@ def _blas_threads_settable() -> bool:
     from .. import _blas
 
     routines = _blas._routines if _blas._routines is not None else _blas._load()
-    return "set_threads" in routines
+    return "set_threads_global" in routines
 
 
 def _forget_pool() -> None:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.grad_mode import state
+from . import _gemm
 from . import linalg as _linalg
 from . import shape as _shape
 from ._core import Tensor, record, wrap
@@ -78,8 +79,8 @@ class MmBackward0(_linalg.MmBackward0):
 def _input_weight_grads(g: np.ndarray, x: Tensor | None, wt: Tensor | None, need_x: bool,
                         need_w: bool) -> tuple:
     # ``wt`` holds ``weight.T``, so ``wt._data.T`` is the weight itself, contiguous.
-    gx = wrap(np.matmul(g, wt._data.T)) if need_x else None
-    gw = wrap(np.matmul(g.T, x._data).T) if need_w else None
+    gx = wrap(_gemm.matmul(g, wt._data.T)) if need_x else None
+    gw = wrap(_gemm.matmul(g.T, x._data).T) if need_w else None
     return gx, gw
 
 
@@ -94,13 +95,13 @@ def _product(x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.ndarray:
     n = x.shape[0]
     if 1 < n < 128 and w.shape[0] >= 2 * n:
         out = np.empty((n, w.shape[0]), dtype=x.dtype)
-        flipped = np.matmul(w, x.T).T
+        flipped = _gemm.matmul(w, x.T).T
         if b is None:
             np.copyto(out, flipped)
         else:
             np.add(flipped, b, out=out)
         return out
-    out = np.matmul(x, w.T)
+    out = _gemm.matmul(x, w.T)
     if b is not None:
         out += b  # in place: the product is a fresh array
     return out

@@ -67,3 +67,26 @@ def test_split_covers_the_range(monkeypatch, threads, n, item, chunk):
     assert all(stop - start <= max(1, chunk // item) for start, stop in ranges)
     if threads > 1 and n >= 2 * threads:
         assert len(ranges) >= 2 * threads
+
+
+def test_starting_the_pool_leaves_blas_single_threaded_in_the_caller():
+    # run in a fresh process: the pool, once started, stays for the process
+    import subprocess
+    import sys
+    code = """
+import numpy as np
+from ember import _blas
+from ember.ops import _parallel
+_parallel._state["threads"] = 2
+assert not _parallel.owns_cores()
+_parallel.run(lambda i: np.ones((200, 200), np.float32) @ np.ones((200, 200), np.float32),
+              list(range(8)))
+assert _parallel.owns_cores()
+set_local = _blas._routines.get("set_threads")
+if set_local is not None and "set_threads_global" in _blas._routines:
+    assert set_local(1) == 1, "the caller's BLAS must stay on one thread"
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"
