@@ -45,18 +45,23 @@ def threads() -> int:
 
 
 def split(n: int, item_bytes: int, chunk_bytes: int, parallel_bytes: int = 1 << 20) -> list:
-    """``(start, stop)`` ranges covering ``range(n)``, each about ``chunk_bytes`` of items of
-    ``item_bytes``; when the whole is worth spreading (``parallel_bytes`` or more) over
-    several threads, at least two ranges per thread, for balance.
+    """``(start, stop)`` ranges covering ``range(n)``, of at most ``chunk_bytes`` of items
+    of ``item_bytes`` each (or one item) and sizes within one of each other; when the whole is
+    worth spreading (``parallel_bytes`` or more) over several threads, at least two ranges
+    per thread and a multiple of the thread count, so that the threads end together.
 
     >>> split(10, 100, 400, parallel_bytes=10**9)
-    [(0, 4), (4, 8), (8, 10)]
+    [(0, 3), (3, 6), (6, 10)]
     """
+    if n <= 0:
+        return []
     step = max(1, min(n, chunk_bytes // max(item_bytes, 1)))
+    count = -(-n // step)
     workers = threads()
     if workers > 1 and n * item_bytes >= parallel_bytes:
-        step = min(step, max(1, n // (2 * workers)))
-    return [(i, min(i + step, n)) for i in range(0, n, step)]
+        count = min(n, -(-max(count, 2 * workers) // workers) * workers)
+    bounds = [n * i // count for i in range(count + 1)]
+    return list(zip(bounds[:-1], bounds[1:]))
 
 
 def run(fn: Callable[[Any], Any], items: list) -> list:
