@@ -1,11 +1,13 @@
-"""One training epoch of the ``cnn`` model on FashionMNIST, in PyTorch or ember, timed.
+"""One training epoch of a model of ``ember train`` on FashionMNIST, in PyTorch or ember, timed.
 
-    python -m benchmarks.cnn_epoch                      # PyTorch, 2 threads
-    python -m benchmarks.cnn_epoch --framework ember    # the same epoch on ember
-    python -m benchmarks.cnn_epoch --threads 1 --limit 6400
+    python -m benchmarks.epoch                                  # the CNN on PyTorch, 2 threads
+    python -m benchmarks.epoch --framework ember                # the same epoch on ember
+    python -m benchmarks.epoch --model mlp --framework ember    # the seed network
+    python -m benchmarks.epoch --threads 1 --limit 6400
 
-Both frameworks build the network with ``benchmarks.cnn_case.build_cnn`` and start from the
-same NumPy-seeded weights, visit the 60,000 training images in the order ``ember train``
+Both frameworks build the network with the same layers (``benchmarks.cnn_case.build_cnn``,
+or ``build_mlp`` here: the network of "Build the Neural Network") and start from the same
+NumPy-seeded weights, visit the 60,000 training images in the order ``ember train``
 uses for epoch 1 (seed 0), in batches of 64, with Adam (lr 1e-3), and scale the uint8 images
 to [0, 1] as ``ToTensor`` does. The script prints the training time of the epoch, the
 throughput and the test accuracy reached after it.
@@ -51,6 +53,12 @@ def _framework(name: str, threads: int):
     return ember
 
 
+def build_mlp(nn):
+    """The seed network of ``ember train`` (``--model mlp``) from a framework's ``nn``."""
+    return nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 512), nn.ReLU(), nn.Linear(512, 512),
+                         nn.ReLU(), nn.Linear(512, 10))
+
+
 def _as_input(torch, images):
     import numpy as np
     return torch.from_numpy(images[:, None].astype(np.float32) / np.float32(255))
@@ -87,6 +95,7 @@ def accuracy(torch, model, images, labels) -> float:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--framework", choices=["torch", "ember"], default="torch")
+    parser.add_argument("--model", choices=["cnn", "mlp"], default="cnn")
     parser.add_argument("--threads", type=int, default=2, help="BLAS / intra-op threads")
     parser.add_argument("--limit", type=int, help="train on the first N samples of the order")
     args = parser.parse_args(argv)
@@ -96,14 +105,15 @@ def main(argv: list[str] | None = None) -> None:
     from .cnn_case import build_cnn, seed_weights
 
     torch = _framework(args.framework, args.threads)
-    model = seed_weights(torch, build_cnn(torch.nn))
+    build = build_cnn if args.model == "cnn" else build_mlp
+    model = seed_weights(torch, build(torch.nn))
     train_x, train_y = load_split("train")
     test_x, test_y = load_split("t10k")
     cpu0 = time.process_time()
     seconds, samples = train_epoch(torch, model, train_x, train_y, args.limit)
     cpu = time.process_time() - cpu0
     acc = accuracy(torch, model, test_x, test_y)
-    print(f"{args.framework} ({args.threads} threads): 1 epoch of {samples:,} samples in "
+    print(f"{args.framework} {args.model} ({args.threads} threads): 1 epoch of {samples:,} samples in "
           f"{seconds:.1f} s ({samples / seconds:,.0f} samples/s, {cpu:.1f} s CPU); "
           f"test accuracy {100 * acc:.2f}%")
 
