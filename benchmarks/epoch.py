@@ -113,8 +113,8 @@ def main(argv: list[str] | None = None) -> None:
     seconds, samples = train_epoch(torch, model, train_x, train_y, args.limit)
     cpu = time.process_time() - cpu0
     acc = accuracy(torch, model, test_x, test_y)
-    print(f"{args.framework} {args.model} ({args.threads} threads): 1 epoch of {samples:,} samples in "
-          f"{seconds:.1f} s ({samples / seconds:,.0f} samples/s, {cpu:.1f} s CPU); "
+    print(f"{args.framework} {args.model} ({args.threads} threads): 1 epoch of {samples:,} "
+          f"samples in {seconds:.1f} s ({samples / seconds:,.0f} samples/s, {cpu:.1f} s CPU); "
           f"test accuracy {100 * acc:.2f}%")
 
 

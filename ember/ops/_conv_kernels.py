@@ -22,6 +22,10 @@ concurrently, each thread with single-threaded BLAS, so the copies run in parall
 not only the products. When both gradients are wanted, each chunk computes both
 (``conv_grads``) while its output gradient is in cache.
 
+Stride-1 convolutions with 8 or more input channels per group (the common 3x3 'same' layer)
+take another route, :mod:`ember.ops._conv_shift`, whose column matrix is built from long
+contiguous copies; this module keeps im2col for the rest, and the chunking for both.
+
 The padding and column buffers are work arrays reused across calls
 (:mod:`ember.ops._scratch`), which spares the page faults of fresh large arrays.
 """
