@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.graph import Node
+from . import _gemm
 from ._core import Tensor, record, state, sum_to, wrap
 from .scatter_gather import _c_type
 
@@ -55,7 +56,7 @@ def mm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
     if a.dtype != b.dtype:
         raise RuntimeError("expected m1 and m2 to have the same dtype, but got: "
                            f"{_c_type(input)} != {_c_type(mat2)}")
-    res = wrap(np.matmul(a, b))
+    res = wrap(_gemm.matmul(a, b))
     node = record(res, MmBackward0, input, mat2)
     if node is not None:
         needs = node.needs = (input._requires_grad, mat2._requires_grad)
@@ -101,7 +102,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
     if bias.shape != target:
         from .shape import _expand_target
         _expand_target(bias, target)  # raises torch's message when bias cannot broadcast
-    prod = np.matmul(a, b)
+    prod = _gemm.matmul(a, b)
     if alpha != 1:
         prod *= alpha
     if beta == 1:
