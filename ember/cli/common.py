@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["CLIError", "one_line", "resolve_device", "DATASETS", "fmt_count"]
+__all__ = ["CLIError", "MissingExtra", "need", "one_line", "resolve_device", "DATASETS",
+           "fmt_count"]
 
 # Class names by dataset, so that ``predict`` and ``evaluate`` can name classes even when a
 # checkpoint was written by plain ``ember.save(model.state_dict())``.
@@ -24,6 +25,25 @@ DATASETS: dict[str, dict] = {
 
 class CLIError(Exception):
     """A problem with the user's input: reported as one line on stderr, exit status 1."""
+
+
+class MissingExtra(CLIError):
+    """An optional library a feature needs is not installed (``pip install 'ember[train]'``)."""
+
+
+def need(module: str, package: str, purpose: str):
+    """Import ``module`` or raise ``MissingExtra`` saying which package ``purpose`` needs.
+
+    tqdm, matplotlib and Pillow come with the ``train`` extra: ``ember train`` runs on NumPy
+    alone, without progress bars and ``curves.png``.
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise MissingExtra(f"{purpose} needs {package}, which is not installed: "
+                           "pip install 'ember[train]'") from None
 
 
 def one_line(message: object) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import CLIError
+from .common import CLIError, need
 
 __all__ = ["write_metrics", "plot_curves", "plot_confusion", "METRIC_FIELDS"]
 
@@ -33,6 +33,7 @@ def write_metrics(out: Path, history: list[dict], settings: dict) -> None:
 
 
 def _figure(width: float, height: float, ncols: int = 1):
+    need("matplotlib", "matplotlib", "drawing a PNG")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 

@@ -12,7 +12,7 @@ import argparse
 
 import numpy as np
 
-from .common import DATASETS, CLIError, one_line
+from .common import DATASETS, CLIError, need, one_line
 
 __all__ = ["add_parser", "run", "load_image"]
 
@@ -42,6 +42,7 @@ def add_parser(subparsers) -> None:
 
 def load_image(path: str, invert: bool = False) -> np.ndarray:
     """Read ``path`` as a (28, 28) uint8 gray image, padded to a square first."""
+    need("PIL", "Pillow", "reading an image")
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:

@@ -13,7 +13,7 @@ from ember import nn
 
 from . import data as D
 from .checkpoint import FORMAT, restore_model, save_checkpoint
-from .common import fmt_count
+from .common import MissingExtra, fmt_count, need
 from .evaluate import evaluate_model
 from .models import build_model
 from .train import build_optimizer, epoch_lr
@@ -46,6 +46,7 @@ class Trainer:
         self.partial = self._fresh_partial()
         self.sigint_after: int | None = None
         self._steps_here = 0
+        self._notes: set = set()  # notices printed once per run
 
     @staticmethod
     def _fresh_partial() -> dict:
@@ -109,16 +110,16 @@ class Trainer:
 
     def _train_epoch(self, stop) -> bool:
         """Train the rest of the current epoch; False when a stop was requested midway."""
-        from tqdm.auto import tqdm
-
         bs, n = self.cfg["batch_size"], len(self.train_split)
         total = -(-n // bs)
         for group in self.optimizer.param_groups:
             group["lr"] = epoch_lr(self.cfg, self.epoch)
         self.model.train()
-        bar = tqdm(self._epoch_loader(), total=total, initial=self.step, unit="batch",
-                   desc=f"Epoch {self.epoch + 1}/{self.cfg['epochs']}", file=sys.stderr,
-                   disable=_progress_disabled(self.progress), dynamic_ncols=True, leave=False)
+        progress = self._progress_bar()
+        bar = progress(self._epoch_loader(), total=total, initial=self.step, unit="batch",
+                       desc=f"Epoch {self.epoch + 1}/{self.cfg['epochs']}", file=sys.stderr,
+                       disable=_progress_disabled(self.progress), dynamic_ncols=True,
+                       leave=False)
         p = self.partial
         started = time.perf_counter() - p["seconds"]
         try:
@@ -190,7 +191,25 @@ class Trainer:
         from .plot import plot_curves, write_metrics
 
         write_metrics(self.out, self.history, self.cfg)
-        plot_curves(self.out / "curves.png", self.history, self.cfg)
+        try:
+            plot_curves(self.out / "curves.png", self.history, self.cfg)
+        except MissingExtra as e:
+            self._note_once(f"{e}; curves.png is not written")
+
+    def _progress_bar(self):
+        """tqdm's bar, or a silent stand-in when bars are off or tqdm is not installed."""
+        if self.progress == "off":
+            return _NoBar
+        try:
+            return need("tqdm.auto", "tqdm", "a progress bar").tqdm
+        except MissingExtra as e:
+            self._note_once(f"{e}; training without progress bars")
+            return _NoBar
+
+    def _note_once(self, message: str) -> None:
+        if message not in self._notes:
+            self._notes.add(message)
+            print(f"note: {message}", file=sys.stderr, flush=True)
 
     def _interrupted(self) -> int:
         self._save()
@@ -201,3 +220,19 @@ class Trainer:
               f"\nResume with: ember train --resume {self.checkpoint_path}", file=sys.stderr,
               flush=True)
         return 130
+
+
+class _NoBar:
+    """What ``_train_epoch`` uses of a tqdm bar, doing nothing but iterate."""
+
+    def __init__(self, iterable, **_options) -> None:
+        self._iterable = iterable
+
+    def __iter__(self):
+        return iter(self._iterable)
+
+    def set_postfix_str(self, *_args, **_kwargs) -> None:
+        pass
+
+    def close(self) -> None:
+        pass

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import run_cli, subprocess_env, train_args
+from conftest import assert_one_line_error, run_cli, subprocess_env, train_args
 
 import ember
 from ember.cli.plot import METRIC_FIELDS
@@ -172,3 +172,30 @@ def test_default_training_reaches_88_percent(tmp_path):
     assert len(history) == 10
     print(result.stdout)
     assert history[-1]["test_accuracy"] >= 0.88
+
+
+def test_train_runs_without_the_train_extra(monkeypatch, capsys, synthetic, tmp_path):
+    # NumPy alone: no tqdm, matplotlib or Pillow (a None entry in sys.modules makes the
+    # import fail, as if the package were not installed)
+    import sys
+    for name in ("tqdm", "tqdm.auto", "matplotlib", "matplotlib.figure",
+                 "matplotlib.backends.backend_agg", "PIL", "PIL.Image"):
+        monkeypatch.setitem(sys.modules, name, None)
+    data_dir, _ = synthetic
+    out = tmp_path / "run"
+    args = train_args(data_dir, out, "--epochs", "1")
+    args[args.index("--progress") + 1] = "on"
+    rc, stdout, err = run_cli(capsys, *args)
+    assert rc == 0, err
+    assert (out / "checkpoint.pt").is_file() and (out / "metrics.csv").is_file()
+    assert not (out / "curves.png").exists()
+    notes = [line for line in err.splitlines() if line.startswith("note:")]
+    assert len(notes) == 2 and "pip install 'ember[train]'" in notes[0]
+    assert any("tqdm" in n for n in notes) and any("matplotlib" in n for n in notes)
+    rc, _, err = run_cli(capsys, "evaluate", out, "--data-dir", data_dir, "--no-download",
+                         "--plot", tmp_path / "c.png")
+    assert_one_line_error(rc, err, "matplotlib", "ember[train]")
+    png = tmp_path / "x.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n")
+    rc, _, err = run_cli(capsys, "predict", out / "checkpoint.pt", png)
+    assert_one_line_error(rc, err, "Pillow")
