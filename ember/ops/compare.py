@@ -22,17 +22,23 @@ __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "equal", "allclose", "isclose",
 _OPERAND_TYPES = (Tensor, int, float, complex, np.generic)
 
 
+def _elementwise(np_fn: Any, ad: Any, bd: Any, out: Tensor | None, name: str) -> Tensor:
+    """``np_fn(ad, bd)`` as a tensor (written into ``out`` when given), with torch's message
+    for shapes that do not broadcast."""
+    try:
+        res = wrap(np_fn(ad, bd))
+    except ValueError:
+        raise _size_error(_shape(ad), _shape(bd)) from None
+    return res if out is None else _write_out(res, out, name)
+
+
 def _compare(np_fn: Any, name: str) -> Any:
     def op(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
         if not isinstance(other, _OPERAND_TYPES):
             # Lets Python answer ``t == None`` (False) or raise its own TypeError for ``<``.
             return NotImplemented
         ad, bd = binary_operands(input, other)
-        try:
-            res = wrap(np_fn(ad, bd))
-        except ValueError:
-            raise _size_error(_shape(ad), _shape(bd)) from None
-        return res if out is None else _write_out(res, out, name)
+        return _elementwise(np_fn, ad, bd, out, name)
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"Elementwise ``{name}`` comparison with broadcasting; a bool tensor."
     return op
@@ -111,11 +117,7 @@ def _bitwise(np_fn: Any, name: str) -> Any:
     def op(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
         ad, bd = binary_operands(input, other)
         _refuse_float(ad if isinstance(input, Tensor) else bd, f"{name}_cpu")
-        try:
-            res = wrap(np_fn(ad, bd))
-        except ValueError:
-            raise _size_error(_shape(ad), _shape(bd)) from None
-        return res if out is None else _write_out(res, out, name)
+        return _elementwise(np_fn, ad, bd, out, name)
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"Elementwise ``{name}`` of integer or bool tensors."
     return op

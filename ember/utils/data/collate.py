@@ -143,18 +143,24 @@ def _collate_sequence(batch: list, elem: Any, collate_fn_map: dict | None) -> An
     columns = [collate(s, collate_fn_map=collate_fn_map) for s in zip(*batch)]
     if isinstance(elem, tuple):
         return columns  # tuples become lists, as torch does
-    if isinstance(elem, abc.MutableSequence):
+    return _like(elem, columns)
+
+
+def _like(template: Any, items: list) -> Any:
+    """``items`` in a sequence of ``template``'s type: a copy of a mutable one with its items
+    replaced, else the type built from the items; a plain list when neither works."""
+    if isinstance(template, abc.MutableSequence):
         try:
-            out = copy.copy(elem)
-            for i, col in enumerate(columns):
-                out[i] = col
+            out = copy.copy(template)
+            for i, item in enumerate(items):
+                out[i] = item
             return out
         except TypeError:
-            return columns
+            return items
     try:
-        return type(elem)(columns)
+        return type(template)(items)
     except TypeError:
-        return columns
+        return items
 
 
 def default_collate(batch: Any) -> Any:
@@ -203,16 +209,4 @@ def default_convert(data: Any) -> Any:
 
 
 def _convert_sequence(data: Any) -> Any:
-    converted = [default_convert(d) for d in data]
-    if isinstance(data, abc.MutableSequence):
-        try:
-            out = copy.copy(data)
-            for i, item in enumerate(converted):
-                out[i] = item
-            return out
-        except TypeError:
-            return converted
-    try:
-        return type(data)(converted)
-    except TypeError:
-        return converted
+    return _like(data, [default_convert(d) for d in data])
