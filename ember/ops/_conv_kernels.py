@@ -183,12 +183,7 @@ def _shift_grads(x: np.ndarray, g: np.ndarray, w: np.ndarray | None, geo: Geomet
     parts = _parallel.run(
         lambda b: _conv_shift.grads_chunk(x, g, rows, geo, gx, *b),
         _chunks(n, _conv_shift.sample_bytes(x, w_shape, geo)))
-    if not parts:  # an empty batch
-        return gx, np.zeros(w_shape, dtype=x.dtype)
-    acc = parts[0]
-    for part in parts[1:]:  # in chunk order, whichever thread computed them: deterministic
-        acc += part
-    return gx, np.ascontiguousarray(acc.transpose(0, 2, 1)).reshape(w_shape)
+    return gx, _summed(parts, w_shape, x.dtype)
 
 
 def _forward_chunk(x: np.ndarray, wg: np.ndarray, geo: Geometry, bias: np.ndarray | None,

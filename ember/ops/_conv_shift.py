@@ -76,16 +76,30 @@ def _grid(b: int, in_hw: tuple, geo) -> Grid:
                 (dh * pitch, dw))
 
 
-def _lay_out(x: np.ndarray, grid: Grid, geo, role: str, lead: int = 0) -> np.ndarray:
-    """Samples ``x`` (b, C, H, W) on the grid, as (C, lead + grid.length) with ``lead`` zero
-    columns in front; zero wherever no input lies."""
+def _lay_out(x: np.ndarray, grid: Grid, geo, role: str) -> np.ndarray:
+    """Samples ``x`` (b, C, H, W) on the grid, as (C, grid.length); zero wherever no input
+    lies."""
     b, c, h, w = x.shape
     top, left = geo.pad[0], geo.pad[2]
-    buf = work_array(role, (c, lead + grid.length), x.dtype)
-    buf.fill(0)
-    images = buf[:, lead:lead + b * grid.rows * grid.pitch].reshape(c, b, grid.rows, grid.pitch)
+    buf = work_array(role, (c, grid.length), x.dtype)
+    images = _zero_around(buf, 0, b, grid, (top, top + h), (left, left + w))
     images[:, :, top:top + h, left:left + w] = x.transpose(1, 0, 2, 3)
     return buf
+
+
+def _zero_around(buf: np.ndarray, lead: int, b: int, grid: Grid, rows: tuple,
+                 cols: tuple) -> np.ndarray:
+    """Zero ``buf`` (C, lead + grid.length) everywhere but the block ``rows`` x ``cols`` of
+    each image (written right after by the caller); the images as (C, b, Sq, Wq)."""
+    span = b * grid.rows * grid.pitch
+    buf[:, :lead] = 0
+    buf[:, lead + span:] = 0
+    images = buf[:, lead:lead + span].reshape(buf.shape[0], b, grid.rows, grid.pitch)
+    images[:, :, :rows[0]] = 0
+    images[:, :, rows[1]:] = 0
+    images[:, :, rows[0]:rows[1], :cols[0]] = 0
+    images[:, :, rows[0]:rows[1], cols[1]:] = 0
+    return images
 
 
 def _columns(src: np.ndarray, start: int, step: tuple, kernel: tuple, length: int,
@@ -162,8 +176,7 @@ def _output_grid(g: np.ndarray, grid: Grid, lead: int) -> np.ndarray:
     (O, lead + grid.length); zero everywhere else."""
     b, o, oh, ow = g.shape
     buf = work_array("shift_g", (o, lead + grid.length), g.dtype)
-    buf.fill(0)
-    images = buf[:, lead:lead + b * grid.rows * grid.pitch].reshape(o, b, grid.rows, grid.pitch)
+    images = _zero_around(buf, lead, b, grid, (0, oh), (0, ow))
     images[:, :, :oh, :ow] = g.transpose(1, 0, 2, 3)
     return buf
 
