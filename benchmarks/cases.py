@@ -103,7 +103,12 @@ def case_train_step(fw: str, optimizer: str = "sgd", batch: int = 64) -> dict:
     loss_fn = nn.CrossEntropyLoss()
     opt = (optim.SGD(model.parameters(), lr=1e-3, momentum=0.9) if optimizer == "sgd"
            else optim.Adam(model.parameters(), lr=1e-3))
-    data = _batches(torch, batch)
+    sec = _timeit(training_step(model, loss_fn, opt, _batches(torch, batch)))
+    return {"seconds": sec, "samples_per_s": batch / sec}
+
+
+def training_step(model: Any, loss_fn: Any, opt: Any, data: list) -> Callable[[], None]:
+    """A call that runs one optimizer step on the next batch of ``data`` (cycling)."""
     it = [0]
 
     def step() -> None:
@@ -113,8 +118,7 @@ def case_train_step(fw: str, optimizer: str = "sgd", batch: int = 64) -> dict:
         opt.zero_grad()
         loss.backward()
         opt.step()
-    sec = _timeit(step)
-    return {"seconds": sec, "samples_per_s": batch / sec}
+    return step
 
 
 def case_inference_latency(fw: str) -> dict:

@@ -2,8 +2,11 @@
 
 ``build_cnn(nn)`` builds the network of ``ember train --model cnn`` from a framework's ``nn``
 module (``torch.nn`` or ``ember.nn``), with the same layers, order and parameter names, so
-that both frameworks run exactly the same work. ``seed_weights`` then overwrites every
-convolution and linear layer with values drawn from a fixed NumPy seed.
+that both frameworks run exactly the same work. The layers are written out here rather than
+taken from ``ember.cli.models.SmallCNN``: the PyTorch process must not import ember (whose
+import tunes the C allocator). A test checks that the two stay the same network.
+``seed_weights`` then overwrites every convolution and linear layer with values drawn from a
+fixed NumPy seed.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .cases import _timeit, load_framework
+from .cases import _timeit, load_framework, training_step
 
 __all__ = ["build_cnn", "seed_weights", "case_cnn_train_adam_b64"]
 
@@ -57,14 +60,5 @@ def case_cnn_train_adam_b64(fw: str) -> dict:
     rng = np.random.default_rng(1)
     data = [(torch.from_numpy(rng.random((64, 1, 28, 28), dtype=np.float32)),
              torch.from_numpy(rng.integers(0, 10, 64))) for _ in range(8)]
-    it = [0]
-
-    def step() -> None:
-        x, y = data[it[0] % len(data)]
-        it[0] += 1
-        loss = loss_fn(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    sec = _timeit(step, min_time=2.0)
+    sec = _timeit(training_step(model, loss_fn, opt, data), min_time=2.0)
     return {"seconds": sec, "samples_per_s": 64 / sec}

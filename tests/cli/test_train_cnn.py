@@ -150,3 +150,15 @@ def test_cnn_training_reaches_93_percent(tmp_path):
     print(result.stdout)
     assert len(history) == MODEL_DEFAULTS["cnn"]["epochs"]
     assert history[-1]["test_accuracy"] >= 0.93
+
+
+def test_benchmark_cnn_is_the_command_line_cnn():
+    # benchmarks/cnn_case.py writes the layers out (its PyTorch process must not import ember)
+    from benchmarks.cnn_case import build_cnn
+    from benchmarks.epoch import build_mlp
+
+    from ember import nn
+    from ember.cli.models import NeuralNetwork
+    assert repr(build_cnn(nn)).split("\n", 1)[1] == repr(SmallCNN()).split("\n", 1)[1]
+    mlp = [repr(m) for m in build_mlp(nn).modules() if not list(m.children())]
+    assert mlp == [repr(m) for m in NeuralNetwork().modules() if not list(m.children())]
