@@ -320,3 +320,21 @@ def array_pairs(dtype: Any = np.float64, low: float = -3.0,
     return broadcastable_shapes(2).flatmap(
         lambda ss: st.tuples(float_arrays(ss[0], dtype, low, high),
                              float_arrays(ss[1], dtype, low, high)))
+
+
+def torch_seed_network() -> Any:
+    """The network of "Build the Neural Network", written with torch: the reference that
+    ember's ``NeuralNetwork`` (``ember.cli.models``) is compared with."""
+
+    class NeuralNetwork(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.flatten = torch.nn.Flatten()
+            self.linear_relu_stack = torch.nn.Sequential(
+                torch.nn.Linear(784, 512), torch.nn.ReLU(), torch.nn.Linear(512, 512),
+                torch.nn.ReLU(), torch.nn.Linear(512, 10))
+
+        def forward(self, x):
+            return self.linear_relu_stack(self.flatten(x))
+
+    return NeuralNetwork()

@@ -15,6 +15,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from helpers import torch_seed_network  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
 SYSTEM_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 pytestmark = pytest.mark.skipif(not SYSTEM_FASHION_MNIST.is_dir(),
@@ -39,24 +41,12 @@ def read_idx(name: str) -> np.ndarray:
     return np.frombuffer(raw[4 + 4 * ndim:], dtype=np.uint8).reshape(dims)
 
 
-class NeuralNetwork(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.flatten = torch.nn.Flatten()
-        self.linear_relu_stack = torch.nn.Sequential(
-            torch.nn.Linear(784, 512), torch.nn.ReLU(), torch.nn.Linear(512, 512),
-            torch.nn.ReLU(), torch.nn.Linear(512, 10))
-
-    def forward(self, x):
-        return self.linear_relu_stack(self.flatten(x))
-
-
 def test_quickstart(tmp_path):
     out = run_example("quickstart.py", tmp_path)
     assert "Shape of X [N, C, H, W]: ember.Size([64, 1, 28, 28])\n" in out
     assert "Shape of y: ember.Size([64]) ember.int64\n" in out
     assert "Using cpu device\n" in out or "Using cuda device\n" in out
-    reference = NeuralNetwork()
+    reference = torch_seed_network()
     assert str(reference) in out
     assert re.search(r"^loss: \d\.\d{6}  \[   64/  640\]$", out, re.M)
     assert "Done!\n" in out and "Saved PyTorch Model State to model.pth\n" in out

@@ -88,21 +88,10 @@ def subprocess_env() -> dict:
 def torch_mlp():
     """The "Build the Neural Network" model written with torch, as a reference."""
     import torch
-    from torch import nn
-
-    class NeuralNetwork(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.flatten = nn.Flatten()
-            self.linear_relu_stack = nn.Sequential(
-                nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
-                nn.Linear(512, 10))
-
-        def forward(self, x):
-            return self.linear_relu_stack(self.flatten(x))
+    from helpers import torch_seed_network
 
     torch.manual_seed(0)
-    return NeuralNetwork()
+    return torch_seed_network()
 
 
 def torch_logits(state_dict, images: np.ndarray):

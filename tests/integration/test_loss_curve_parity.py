@@ -21,6 +21,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import ember  # noqa: E402
+from helpers import torch_seed_network  # noqa: E402
 
 from ember.cli.models import NeuralNetwork  # noqa: E402
 from ember.utils.data import DataLoader  # noqa: E402
@@ -32,18 +33,6 @@ STEPS = 150
 pytestmark = pytest.mark.skipif(
     not os.path.isdir(SYSTEM_COPY),
     reason="the real FashionMNIST is not installed (apt-get install dataset-fashion-mnist)")
-
-
-class TorchSeedNetwork(torch.nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.flatten = torch.nn.Flatten()
-        self.linear_relu_stack = torch.nn.Sequential(
-            torch.nn.Linear(784, 512), torch.nn.ReLU(), torch.nn.Linear(512, 512),
-            torch.nn.ReLU(), torch.nn.Linear(512, 10))
-
-    def forward(self, x):
-        return self.linear_relu_stack(self.flatten(x))
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +52,7 @@ def batches(tmp_path_factory) -> list:
 def _models(double: bool = False) -> tuple:
     ember.manual_seed(1)
     em = NeuralNetwork()
-    tm = TorchSeedNetwork()
+    tm = torch_seed_network()
     if double:
         em.double()
         tm.double()
