@@ -152,8 +152,9 @@ def test_cnn_training_reaches_93_percent(tmp_path):
     assert history[-1]["test_accuracy"] >= 0.93
 
 
-def test_benchmark_cnn_is_the_command_line_cnn():
+def test_benchmark_cnn_is_the_command_line_cnn(monkeypatch):
     # benchmarks/cnn_case.py writes the layers out (its PyTorch process must not import ember)
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2]))  # the repository
     from benchmarks.cnn_case import build_cnn
     from benchmarks.epoch import build_mlp
 
