@@ -1,11 +1,12 @@
-"""Scaled adds in one pass over memory: ``axpy`` (``y += a * x``) and ``axpby``
-(``y = a * x + b * y``).
+"""Scaled adds and scaling in one pass over memory: ``axpy`` (``y += a * x``) and ``scal``
+(``x *= a``).
 
 NumPy has no fused scaled add: ``y += a * x`` reads and writes memory twice and needs a
-temporary, ``y = a * x + b * y`` three times. BLAS level 1 routines do each in one pass, and
-an optimizer step is made of little else. The BLAS library NumPy itself loaded is called
-through ``ctypes``: no SciPy import (hundreds of milliseconds and tens of MiB), and no second
-BLAS thread pool competing with NumPy's for the same cores.
+temporary. BLAS level 1 routines do it in one pass, on BLAS's own threads for long arrays
+(OpenBLAS hands each worker a share once an array has some ten thousand elements: half the
+time of one thread here), and an optimizer step is made of little else. The BLAS library
+NumPy itself loaded is called through ``ctypes``: no SciPy import (hundreds of milliseconds
+and tens of MiB), and no second BLAS thread pool competing with NumPy's for the same cores.
 
 The library is looked up once, on first use, on Linux from the process's memory map. Each
 routine is checked on a small known case before it is trusted. Anything unusual (another
@@ -28,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["axpy", "axpby", "single_thread", "retire_threads"]
+__all__ = ["axpy", "scal", "retire_threads"]
 
 # Symbol (prefix, suffix) of the CBLAS builds called here: NumPy's own wheels and OpenBLAS's
 # ILP64 builds, whose "64_" suffix says that integers are 64-bit. Unsuffixed names are not
@@ -52,13 +53,12 @@ def axpy(a: float, x: Any, y: Any) -> bool:
     return True
 
 
-def axpby(a: float, x: Any, b: float, y: Any) -> bool:
-    """``y = a * x + b * y`` in place, for ``x`` and ``y`` of one shape and dtype; False
-    (and nothing done) when no BLAS routine applies."""
-    fn = _routine("axpby", x, y)
+def scal(a: float, x: Any) -> bool:
+    """``x *= a`` in place; False (and nothing done) when no BLAS routine applies."""
+    fn = _routine("scal", x, x)
     if fn is None:
         return False
-    fn(y.size, a, _address(x), 1, b, _address(y), 1)
+    fn(x.size, a, _address(x), 1)
     return True
 
 
@@ -68,26 +68,6 @@ def _address(arr: np.ndarray) -> int:
     if arr.flags.writeable:
         return _addressof(_char.from_buffer(arr))
     return arr.ctypes.data
-
-
-class single_thread:  # noqa: N801 - used like a function: ``with single_thread():``
-    """Run this thread's BLAS calls on one thread inside the block (OpenBLAS only).
-
-    A level-1 routine streams memory and gains little from a second thread, but waits for
-    it: on a machine whose cores are busy with other work, waking a worker thread for every
-    call made an optimizer step ten times slower. Matrix products keep all threads.
-    """
-
-    __slots__ = ("_previous",)
-
-    def __enter__(self) -> None:
-        routines = _routines if _routines is not None else _load()
-        set_local = routines.get("set_threads")
-        self._previous = None if set_local is None else set_local(1)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._previous is not None:
-            _routines["set_threads"](self._previous)
 
 
 def retire_threads() -> bool:
@@ -173,18 +153,20 @@ def _bind(lib: Any, prefix: str, suffix: str) -> dict:
         fn.restype, fn.argtypes = None, (n, scalar, ptr, n, ptr, n)
         if _works(lambda k, x, y, f=fn: f(k, 0.5, x.ctypes.data, 1, y.ctypes.data, 1), dtype):
             found[("axpy", char)] = fn
-        fn = getattr(lib, f"{prefix}{letter}axpby{suffix}", None)  # an OpenBLAS extension
+        fn = getattr(lib, f"{prefix}{letter}scal{suffix}", None)
         if fn is not None:
-            fn.restype, fn.argtypes = None, (n, scalar, ptr, n, scalar, ptr, n)
-            if _works(lambda k, x, y, f=fn: f(k, 0.5, x.ctypes.data, 1, 1.0, y.ctypes.data, 1),
-                      dtype):
-                found[("axpby", char)] = fn
+            fn.restype, fn.argtypes = None, (n, scalar, ptr, n)
+            if _works(lambda k, x, y, f=fn: f(k, 0.5, y.ctypes.data, 1), dtype,
+                      lambda x, y0: 0.5 * y0):
+                found[("scal", char)] = fn
     return found
 
 
-def _works(call: Any, dtype: np.dtype) -> bool:
-    """``call(n, x, y)`` must do ``y[:n] += 0.5 * x[:n]`` (a wrong integer width shows here)."""
+def _works(call: Any, dtype: np.dtype, expected: Any = None) -> bool:
+    """``call(n, x, y)`` must change ``y[:n]`` into ``expected(x, y)`` (by default
+    ``y + 0.5 * x``) and nothing else: a wrong integer width shows here."""
     x = np.arange(1, 101, dtype=dtype)
     y = np.full(101, 7.0, dtype=dtype)  # one more element: the last must stay untouched
+    want = (expected or (lambda x, y0: y0 + 0.5 * x))(x, y[:100].copy())
     call(100, x, y)
-    return bool(np.array_equal(y[:100], 7.0 + 0.5 * x) and y[100] == 7.0)
+    return bool(np.array_equal(y[:100], want) and y[100] == 7.0)

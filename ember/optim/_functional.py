@@ -5,24 +5,23 @@ hyper-parameters, and updates parameters and state in place. Only ufuncs with ``
 in-place operators are used, which NumPy forwards to CuPy for GPU arrays, and all scalars are
 Python floats so float32 arrays are never promoted to float64. Temporaries come from a
 ``Scratch`` so that a step allocates nothing once warmed up. Scaled adds go through ``axpy``
-(one BLAS pass for NumPy float arrays, ufuncs otherwise), the fused multiply-add that
-PyTorch's own kernels use for ``add_(x, alpha=a)``.
+and scaling through ``scal`` (one BLAS pass for NumPy float arrays, on BLAS's threads for
+long ones; ufuncs otherwise); ``axpy`` is the fused multiply-add that PyTorch's own kernels
+use for ``add_(x, alpha=a)``.
 
 The order of operations follows PyTorch's reference (single-tensor) implementation, which
-keeps the results within a few float32 ulps of it.
+keeps the results within a few float32 ulps of it, except where a rearrangement saves a pass
+over memory without changing the value in exact arithmetic (said where it is done).
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from .._blas import axpby as _blas_axpby
 from .._blas import axpy as _blas_axpy
-from .._blas import single_thread
+from .._blas import scal as _blas_scal
 from .optimizer import Scratch
 
 __all__ = ["sgd", "adam", "rmsprop", "adagrad"]
@@ -47,15 +46,6 @@ def _effective_grad(p: Any, g: Any, weight_decay: float, maximize: bool,
     return out
 
 
-def _blas_on_one_thread(update: Callable) -> Callable:
-    """Run ``update`` with its BLAS calls on one thread (see ``ember._blas.single_thread``)."""
-    @functools.wraps(update)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
-        with single_thread():
-            update(*args, **kwargs)
-    return wrapper
-
-
 def _add_scaled_(y: Any, a: float, x: Any, tmp: Any = None, scratch: Scratch | None = None
                  ) -> None:
     """``y += a * x``: one BLAS pass where it applies, else ufuncs through ``tmp`` (which may
@@ -71,13 +61,18 @@ def _add_scaled_(y: Any, a: float, x: Any, tmp: Any = None, scratch: Scratch | N
     y += tmp
 
 
+def _scale_(y: Any, b: float) -> None:
+    """``y *= b``. A zero factor stays with NumPy, which turns an infinite ``y`` into NaN
+    as PyTorch does (a BLAS ``scal`` by zero may just write zeros)."""
+    if b == 0.0 or not _blas_scal(b, y):
+        y *= b
+
+
 def _scale_add_(y: Any, b: float, a: float, x: Any, tmp: Any = None,
                 scratch: Scratch | None = None) -> None:
-    """``y = b * y + a * x`` (``y *= b`` first, as PyTorch's ``mul_`` then ``add_``): one
-    BLAS pass where it applies, else ufuncs as in ``_add_scaled_``."""
-    if _blas_axpby(a, x, b, y):
-        return
-    y *= b
+    """``y = b * y + a * x``, as PyTorch's ``mul_`` then ``add_``: two BLAS passes where they
+    apply (on BLAS's threads they take the time of one), else ufuncs as in ``_add_scaled_``."""
+    _scale_(y, b)
     _add_scaled_(y, a, x, tmp, scratch)
 
 
@@ -100,7 +95,6 @@ def _add_square_(acc: Any, g: Any, value: float, tmp: Any, decay: float = 1.0) -
         _scale_add_(acc, decay, value, tmp, tmp)
 
 
-@_blas_on_one_thread
 def sgd(params: list, grads: list, momentum_buffers: list, scratch: Scratch, *, lr: float,
         momentum: float, dampening: float, nesterov: bool, weight_decay: float,
         maximize: bool) -> None:
@@ -123,7 +117,6 @@ def sgd(params: list, grads: list, momentum_buffers: list, scratch: Scratch, *, 
         _add_scaled_(p, -lr, g, scratch=scratch)
 
 
-@_blas_on_one_thread
 def adam(params: list, grads: list, exp_avgs: list, exp_avg_sqs: list, max_exp_avg_sqs: list,
          steps: list, scratch: Scratch, *, lr: float, beta1: float, beta2: float, eps: float,
          weight_decay: float, amsgrad: bool, maximize: bool, decoupled: bool) -> None:
@@ -133,23 +126,25 @@ def adam(params: list, grads: list, exp_avgs: list, exp_avg_sqs: list, max_exp_a
         steps[i] += 1
         step = float(steps[i])
         if decoupled and weight_decay:
-            p *= 1.0 - lr * weight_decay
+            _scale_(p, 1.0 - lr * weight_decay)
         tmp = scratch.like(p, _TMP)
         m, v = exp_avgs[i], exp_avg_sqs[i]
-        _lerp_(m, g, 1.0 - beta1, tmp)
+        # ``beta1 * m + (1 - beta1) * g``: PyTorch's ``lerp_`` in value, in two BLAS passes
+        # instead of a subtraction and a scaled add.
+        _scale_add_(m, beta1, 1.0 - beta1, g, tmp)
         _add_square_(v, g, 1.0 - beta2, tmp, decay=beta2)
         if amsgrad:
             np.maximum(max_exp_avg_sqs[i], v, out=max_exp_avg_sqs[i])
             v = max_exp_avg_sqs[i]
-        step_size = lr / (1.0 - beta1 ** step)
+        # ``m / (sqrt(v) / c + eps) == c * m / (sqrt(v) + c * eps)`` with ``c`` the root of the
+        # second bias correction: the factor joins the step size, one pass fewer.
+        root_correction = (1.0 - beta2 ** step) ** 0.5
         np.sqrt(v, out=tmp)
-        tmp /= (1.0 - beta2 ** step) ** 0.5
-        tmp += eps
+        tmp += eps * root_correction
         np.divide(m, tmp, out=tmp)
-        _add_scaled_(p, -step_size, tmp, tmp)
+        _add_scaled_(p, -lr / (1.0 - beta1 ** step) * root_correction, tmp, tmp)
 
 
-@_blas_on_one_thread
 def rmsprop(params: list, grads: list, square_avgs: list, grad_avgs: list,
             momentum_buffers: list, steps: list, scratch: Scratch, *, lr: float, alpha: float,
             eps: float, weight_decay: float, momentum: float, centered: bool,
@@ -181,7 +176,6 @@ def rmsprop(params: list, grads: list, square_avgs: list, grad_avgs: list,
         p += tmp
 
 
-@_blas_on_one_thread
 def adagrad(params: list, grads: list, state_sums: list, steps: list, scratch: Scratch, *,
             lr: float, lr_decay: float, weight_decay: float, eps: float,
             maximize: bool) -> None:
