@@ -90,9 +90,16 @@ def _product(x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.ndarray:
     For a batch much smaller than the output width, OpenBLAS multiplies faster with the roles
     swapped: ``(w @ x.T).T`` took 0.55x the time at batch 8 and 0.86x at batch 64 for
     512-wide layers (and more than 1x from batch 256 on). The transpose back to row order
-    then costs nothing extra: it is the same pass that adds the bias.
+    then costs nothing extra: it is the same pass that adds the bias. A single row is a
+    matrix-vector product (BLAS ``gemv``, no matrix-product set-up: 2.5 us less over the seed
+    network's three layers).
     """
     n = x.shape[0]
+    if n == 1:
+        row = np.dot(w, x[0])
+        if b is not None:
+            row += b
+        return row.reshape(1, -1)
     if 1 < n < 128 and w.shape[0] >= 2 * n:
         out = np.empty((n, w.shape[0]), dtype=x.dtype)
         flipped = _gemm.matmul(w, x.T).T
