@@ -1,5 +1,5 @@
 """Scaled adds and scaling in one pass over memory: ``axpy`` (``y += a * x``) and ``scal``
-(``x *= a``).
+(``x *= a``); and ``transpose`` (``out[...] = x.T``), OpenBLAS's blocked out-of-place copy.
 
 NumPy has no fused scaled add: ``y += a * x`` reads and writes memory twice and needs a
 temporary. BLAS level 1 routines do it in one pass, on BLAS's own threads for long arrays
@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["axpy", "scal", "retire_threads"]
+__all__ = ["axpy", "scal", "transpose", "retire_threads"]
 
 # Symbol (prefix, suffix) of the CBLAS builds called here: NumPy's own wheels and OpenBLAS's
 # ILP64 builds, whose "64_" suffix says that integers are 64-bit. Unsuffixed names are not
@@ -38,6 +38,7 @@ _FLAVOURS = (("scipy_cblas_", "64_"), ("cblas_", "64_"))
 _TYPES = {"f": ("s", "c_float"), "d": ("d", "c_double")}
 # Below this many elements the foreign call (about 2 us) costs more than the pass it saves.
 _MIN_SIZE = 8192
+_ROW_MAJOR, _TRANSPOSE = 101, 112  # CBLAS enumerations
 _routines: dict | None = None  # (name, dtype char) -> bound routine, once looked up
 _addressof: Any = None  # ctypes.addressof and ctypes.c_char, bound on first use
 _char: Any = None
@@ -59,6 +60,24 @@ def scal(a: float, x: Any) -> bool:
     if fn is None:
         return False
     fn(x.size, a, _address(x), 1)
+    return True
+
+
+def transpose(x: Any, out: Any) -> bool:
+    """``out[...] = x.T`` for C-contiguous 2-d arrays of one float dtype; False (and nothing
+    done) when no routine applies. NumPy copies a transpose element by element across the
+    rows (0.8 ns an element for 64 x 512 float32); OpenBLAS's copy works in cache-sized
+    tiles, in 40 % of the time."""
+    if (type(x) is not np.ndarray or type(out) is not np.ndarray or x.dtype != out.dtype
+            or x.ndim != 2 or out.shape != x.shape[::-1] or x.size < _MIN_SIZE
+            or not (x.flags.c_contiguous and out.flags.c_contiguous and out.flags.writeable)):
+        return False
+    routines = _routines if _routines is not None else _load()
+    fn = routines.get(("omatcopy", x.dtype.char))
+    if fn is None:
+        return False
+    rows, cols = x.shape
+    fn(_ROW_MAJOR, _TRANSPOSE, rows, cols, 1.0, _address(x), cols, _address(out), rows)
     return True
 
 
@@ -159,7 +178,21 @@ def _bind(lib: Any, prefix: str, suffix: str) -> dict:
             if _works(lambda k, x, y, f=fn: f(k, 0.5, y.ctypes.data, 1), dtype,
                       lambda x, y0: 0.5 * y0):
                 found[("scal", char)] = fn
+        fn = getattr(lib, f"{prefix}{letter}omatcopy{suffix}", None)  # an OpenBLAS extension
+        if fn is not None:
+            fn.restype = None
+            fn.argtypes = (ctypes.c_int, ctypes.c_int, n, n, scalar, ptr, n, ptr, n)
+            if _transposes(fn, dtype):
+                found[("omatcopy", char)] = fn
     return found
+
+
+def _transposes(fn: Any, dtype: np.dtype) -> bool:
+    """``fn`` must write the transpose of a 3 x 5 matrix into a 5 x 3 one, and nothing more."""
+    x = np.arange(15, dtype=dtype).reshape(3, 5)
+    out = np.full(16, -1.0, dtype=dtype)
+    fn(_ROW_MAJOR, _TRANSPOSE, 3, 5, 1.0, x.ctypes.data, 5, out.ctypes.data, 3)
+    return bool(np.array_equal(out[:15].reshape(5, 3), x.T) and out[15] == -1.0)
 
 
 def _works(call: Any, dtype: np.dtype, expected: Any = None) -> bool:

@@ -67,7 +67,7 @@ def test_routines_are_found_on_linux_with_numpys_openblas():
     # Guards the tests above against passing only because nothing was found.
     routines = _blas._routines if _blas._routines is not None else _blas._load()
     if any("openblas" in p.lower() for p in _blas._loaded_blas_paths()):
-        assert {("axpy", "f"), ("axpy", "d"), ("scal", "f"), ("scal", "d")} <= set(routines)
+        assert {(name, c) for name in ("axpy", "scal", "omatcopy") for c in "fd"} <= set(routines)
 
 
 def test_read_only_source_is_accepted():
@@ -81,3 +81,28 @@ def test_read_only_source_is_accepted():
     assert _blas.axpy(1.0, np.ones(10000, np.float32), read_only) is False
 
 
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(64, 512), (100, 300), (512, 17)])
+def test_transpose_writes_the_transpose_or_leaves_out_alone(dtype, shape):
+    x = R.standard_normal(shape).astype(dtype)
+    out = np.full(shape[::-1], 7.0, dtype)
+    routines = _blas._routines if _blas._routines is not None else _blas._load()
+    done = _blas.transpose(x, out)
+    assert done is (("omatcopy", np.dtype(dtype).char) in routines)
+    np.testing.assert_array_equal(out, x.T if done else 7.0)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: (np.ones((64, 512), np.float32), np.ones((64, 512), np.float32)),  # not transposed
+    lambda: (np.ones((512, 64), np.float32).T, np.ones((512, 64), np.float32)),  # F-order x
+    lambda: (np.ones((64, 512), np.float32), np.ones((512, 64), np.float64)),    # mixed dtypes
+    lambda: (np.ones((8, 10), np.float32), np.ones((10, 8), np.float32)),        # too small
+    lambda: (np.ones((64, 512), np.int64), np.ones((512, 64), np.int64)),        # integers
+])
+def test_transpose_declines_what_it_cannot_take(make):
+    x, out = make()
+    before = out.copy()
+    assert _blas.transpose(x, out) is False
+    np.testing.assert_array_equal(out, before)
