@@ -14,7 +14,7 @@ Timings are only meaningful on an otherwise idle machine: with 2 threads on 2 bu
 BLAS and OpenMP thread pools stall. The load average is recorded before and after the run
 and a warning is printed when other work was running. A virtual machine also slows down by
 up to 2x for minutes at a time with nothing running on it: every case process therefore
-times a fixed NumPy workload before and after its case (``cases.machine_probe``), and a
+times a fixed NumPy workload before its case (``cases.machine_probe``), and a
 measurement whose probe ran more than 15 % slower than the fastest probe of the whole run
 is taken again (``--reruns`` at most), for either framework alike.
 """
