@@ -101,7 +101,7 @@ def _product(x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.ndarray:
         row = np.dot(w, x[0])
         if b is not None:
             row += b
-        return row.reshape(1, -1)
+        return row.reshape(1, w.shape[0])
     if 1 < n < 128 and w.shape[0] >= 2 * n:
         out = np.empty((n, w.shape[0]), dtype=x.dtype)
         flipped = _gemm.matmul(w, x.T)

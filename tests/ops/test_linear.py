@@ -162,6 +162,30 @@ def test_other_inputs_match_torch(make):
     _close(F.linear(*e_args), expected)
 
 
+@pytest.mark.parametrize("shape", [(1, 5, 0), (1, 0, 4), (1, 3, 1), (2, 3, 0)])
+@pytest.mark.parametrize("transposed_weight", [False, True])
+def test_single_rows_and_empty_layers_match_torch(shape, transposed_weight):
+    # One row takes the matrix-vector route; empty layers must still give torch's shapes.
+    n, fan_in, fan_out = shape
+    x = R.standard_normal((n, fan_in)).astype(np.float32)
+    w = R.standard_normal((fan_in, fan_out) if transposed_weight else (fan_out, fan_in))
+    w = w.astype(np.float32)
+    b = R.standard_normal(fan_out).astype(np.float32)
+    to_e = lambda a: ember.tensor(a, requires_grad=True)  # noqa: E731
+    to_t = lambda a: torch.tensor(a, requires_grad=True)  # noqa: E731
+    xe, we, be = to_e(x), to_e(w), to_e(b)
+    xt, wt, bt = to_t(x), to_t(w), to_t(b)
+    ye = F.linear(xe, we.t() if transposed_weight else we, be)
+    yt = torch.nn.functional.linear(xt, wt.t() if transposed_weight else wt, bt)
+    assert ye.is_contiguous()
+    ye.sum().backward()
+    yt.sum().backward()
+    for e, t in ((ye, yt), (xe.grad, xt.grad), (we.grad, wt.grad), (be.grad, bt.grad)):
+        assert tuple(e.shape) == tuple(t.shape)
+        if t.numel():
+            _close(e, t)
+
+
 def test_seed_network_training_steps_match_torch():
     # Three SGD steps of a 784-64-64-10 MLP on both sides, starting from equal weights.
     layers = (784, 64, 64, 10)
