@@ -76,16 +76,6 @@ def _scale_add_(y: Any, b: float, a: float, x: Any, tmp: Any = None,
     _add_scaled_(y, a, x, tmp, scratch)
 
 
-def _lerp_(start: Any, end: Any, weight: float, tmp: Any) -> None:
-    """``start += weight * (end - start)``, in the form that is exact at both ends."""
-    np.subtract(end, start, out=tmp)
-    if weight < 0.5:
-        _add_scaled_(start, weight, tmp, tmp)
-    else:
-        tmp *= weight - 1.0
-        np.add(end, tmp, out=start)
-
-
 def _add_square_(acc: Any, g: Any, value: float, tmp: Any, decay: float = 1.0) -> None:
     """``acc = decay * acc + value * g * g``."""
     np.multiply(g, g, out=tmp)
@@ -158,7 +148,7 @@ def rmsprop(params: list, grads: list, square_avgs: list, grad_avgs: list,
         _add_square_(sq, g, 1.0 - alpha, tmp, decay=alpha)
         if centered:
             ga = grad_avgs[i]
-            _lerp_(ga, g, 1.0 - alpha, tmp)
+            _scale_add_(ga, alpha, 1.0 - alpha, g, tmp)  # lerp_ towards g, as in adam
             np.multiply(ga, ga, out=tmp)
             np.subtract(sq, tmp, out=tmp)
             np.sqrt(tmp, out=tmp)
