@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .engine import run_backward
 from .function import Function, FunctionCtx, once_differentiable
@@ -40,7 +42,7 @@ def _size_str(shape: tuple) -> str:
 
 def _initial_grads(outputs: list, grad_outputs: list) -> list:
     """The seed gradient of each output: given (checked and cast) or ones for scalars."""
-    from ..ops.creation import ones_like
+    from .._tensor import tensor_from_array
     grads = []
     for i, out in enumerate(outputs):
         g = grad_outputs[i] if i < len(grad_outputs) else None
@@ -50,7 +52,8 @@ def _initial_grads(outputs: list, grad_outputs: list) -> list:
             if out._data.dtype.kind not in "fc":
                 raise RuntimeError("grad can be implicitly created only for real scalar "
                                    f"outputs but got {out.dtype}")
-            g = ones_like(out)
+            # ``*_like`` keeps the array's module (NumPy or CuPy), dtype and shape
+            g = tensor_from_array(np.ones_like(out._data))
         else:
             if g._data.shape != out._data.shape:
                 raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "

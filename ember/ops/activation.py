@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import _dtype as D
 from ..autograd.graph import Node
+from . import _rows
 from ._core import Tensor, record, state, wrap, wrap_dim
 from ._errstate import quiet
 from .arithmetic import _inplace, _write_out
@@ -24,7 +25,13 @@ class ReluBackward0(Node):
         if state.enabled:  # create_graph: the gradient itself must be differentiable
             return (grad * (res > 0).to(grad.dtype),)
         g = grad._data
-        return (wrap(g * (res._data > 0).astype(g.dtype)),)
+        # The 0/1 mask, cast to the gradient's dtype, becomes the result: one array
+        # allocated instead of two (in a training step those are cold megabytes).
+        out = (res._data > 0).astype(g.dtype)
+        if not out.ndim:  # a 0-d NumPy input gives scalars, which have no ``out=``
+            return (wrap(g * out),)
+        np.multiply(out, g, out=out)
+        return (wrap(out),)
 
 
 _ZEROS: dict = {}  # dtype -> a read-only zero buffer, grown to the largest input seen
@@ -134,6 +141,17 @@ def _prepare(input: Tensor, dtype: D.dtype | None, kernel: str) -> Tensor:
     return input
 
 
+def _along(data: np.ndarray, d: int, reduce: Any) -> np.ndarray:
+    """``reduce`` (a ``_rows`` function) of non-empty ``data`` along ``d``, dimension kept:
+    the last dimension of a contiguous array is reduced as rows of a 2-d view."""
+    shape = data.shape
+    if d == data.ndim - 1 and data.flags.c_contiguous:
+        return reduce(data.reshape(-1, shape[-1])).reshape(*shape[:-1], 1)
+    if reduce is _rows.row_sums:
+        return data.sum(axis=d, keepdims=True)
+    return data.max(axis=d, keepdims=True)
+
+
 def _shifted(data: np.ndarray, d: int) -> np.ndarray:
     """``data`` minus its maximum along ``d``: exp of it cannot overflow."""
     if data.ndim == 0:
@@ -141,7 +159,7 @@ def _shifted(data: np.ndarray, d: int) -> np.ndarray:
     if data.size == 0:
         return data.copy()
     with quiet():  # rows that are all -inf give NaN, as in torch
-        return data - data.max(axis=d, keepdims=True)
+        return data - _along(data, d, _rows.row_maxima)
 
 
 class SoftmaxBackward0(Node):
@@ -163,7 +181,7 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
     e = np.exp(_shifted(input._data, d))
     if e.ndim:
         with quiet():
-            e /= e.sum(axis=d, keepdims=True)
+            e /= _along(e, d, _rows.row_sums) if e.size else e.sum(axis=d, keepdims=True)
     res = wrap(e)
     node = record(res, SoftmaxBackward0, input)
     if node is not None:
@@ -186,7 +204,7 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
     shifted = _shifted(input._data, d)
     if shifted.ndim and shifted.size:
         with quiet():
-            shifted -= np.log(np.exp(shifted).sum(axis=d, keepdims=True))
+            shifted -= np.log(_along(np.exp(shifted), d, _rows.row_sums))
     res = wrap(shifted)
     node = record(res, LogSoftmaxBackward0, input)
     if node is not None:

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..autograd.graph import Node
 from ..autograd.grad_mode import state
+from . import _rows
 from ._core import Tensor, record, wrap
 
 __all__: list[str] = []
@@ -79,18 +80,31 @@ class _ClassTargets:
         canon = _Canonical(input._data.shape)
         idx = target._data.astype(np.int64, copy=False).reshape(canon.n, canon.s)
         everything, valid = _counted(idx, ignore_index, canon.c)
-        self.canon, self.valid = canon, valid
+        self.canon, self._valid = canon, valid
         self.index = idx if everything else np.where(valid, idx, 0)
         # Every weight is 1: multiplying by the weights can be skipped (it is exact anyway).
         self.unit = weight is None and everything
         self._offsets = None
-        dtype = input._data.dtype
+        self._dtype = dtype = input._data.dtype
         self.class_weight = None if weight is None else weight._data.astype(dtype, copy=False)
-        if weight is None:
-            self.weight = valid.astype(dtype)  # (N, S): 1 per counted target, 0 if ignored
-        else:
+        self._weight = None  # without class weights: made from ``valid`` when first asked for
+        if weight is not None:
             picked = self.class_weight[self.index]
-            self.weight = picked if everything else np.where(valid, picked, dtype.type(0))
+            self._weight = picked if everything else np.where(valid, picked, dtype.type(0))
+
+    @property
+    def valid(self) -> np.ndarray:
+        """(N, S) bool: where a target counts (is not ``ignore_index``)."""
+        if self._valid is None:  # *_like keeps the array's backend (NumPy or CuPy)
+            self._valid = np.ones_like(self.index, dtype=bool)
+        return self._valid
+
+    @property
+    def weight(self) -> np.ndarray:
+        """(N, S): each target's class weight, 0 where ignored (1 and 0 without weights)."""
+        if self._weight is None:
+            self._weight = self.valid.astype(self._dtype)
+        return self._weight
 
     def class_weights(self) -> np.ndarray:
         if self.class_weight is None:  # *_like keeps the array's backend (NumPy or CuPy)
@@ -100,7 +114,7 @@ class _ClassTargets:
     def total_weight(self) -> Any:
         """The ``reduction='mean'`` denominator: the summed weight of non-ignored targets."""
         if self.unit:  # a count of ones, exactly what summing them gives
-            return self.weight.size
+            return self.index.size
         return self.weight.sum()
 
     def scatter(self, values: np.ndarray) -> np.ndarray:
@@ -133,19 +147,21 @@ class _ClassTargets:
             return np.take_along_axis(x3, self.index[:, None, :], axis=1)[:, 0, :]
         return x3.reshape(-1)[offsets]
 
-    def add_at(self, x3: np.ndarray, values: np.ndarray) -> None:
-        """``x3[n, index[n, s], s] += values[n, s]``, in place."""
+    def add_at(self, x3: np.ndarray, values: Any) -> None:
+        """``x3[n, index[n, s], s] += values[n, s]`` (or ``+= values`` for a scalar), in
+        place."""
         offsets = self._flat_offsets(x3)
         if offsets is None:
             idx = self.index[:, None, :]
-            np.put_along_axis(x3, idx, np.take_along_axis(x3, idx, axis=1) + values[:, None, :],
-                              axis=1)
+            added = values if np.ndim(values) == 0 else values[:, None, :]
+            np.put_along_axis(x3, idx, np.take_along_axis(x3, idx, axis=1) + added, axis=1)
         else:  # each (n, s) has one target, so the offsets are distinct
             x3.reshape(-1)[offsets] += values
 
 
 def _counted(idx: np.ndarray, ignore_index: int, classes: int) -> tuple:
-    """``(everything, valid)``: whether no target is ignored, and where targets count.
+    """``(everything, valid)``: whether no target is ignored, and where targets count (None:
+    everywhere, when that was settled without building the mask).
     Raises torch's error for a counted target out of range.
 
     The common case (no target ignored, all in range) is settled by the two extremes.
@@ -153,7 +169,7 @@ def _counted(idx: np.ndarray, ignore_index: int, classes: int) -> tuple:
     if idx.size:
         lo, hi = idx.min(), idx.max()
         if (ignore_index < lo or ignore_index > hi) and lo >= 0 and hi < classes:
-            return True, np.ones_like(idx, dtype=bool)
+            return True, None  # ``_ClassTargets.valid`` makes the all-true mask if needed
     valid = idx != ignore_index
     everything = bool(valid.all())
     counted = idx if everything else idx[valid]
@@ -268,6 +284,10 @@ class _CrossEntropyBackward(Node):
     def _class_grad_arrays(self, grad: Tensor) -> Tensor:
         """The class-index gradient on arrays, without building ``a`` (no graph needed)."""
         targets, canon, dtype = self.targets, self.canon, self.logp._data.dtype
+        if targets.unit and not self.smoothing:  # softmax minus one-hot, times the scale
+            gx = np.exp(self.logp._data)
+            targets.add_at(gx, dtype.type(-1))
+            return wrap(self._scaled(gx, grad).reshape(canon.shape))
         weight = targets.weight[:, None, :]
         if self.smoothing:
             spread = targets.class_weights()[None, :, None] * dtype.type(
@@ -282,10 +302,14 @@ class _CrossEntropyBackward(Node):
         targets.add_at(gx, -weight[:, 0, :])
         if self.smoothing:
             gx -= spread
-        g = grad._data.reshape(canon.n, 1, canon.s) if self.reduction == "none" else \
-            grad._data * dtype.type(self.scale)
-        gx *= g
-        return wrap(gx.reshape(canon.shape))
+        return wrap(self._scaled(gx, grad).reshape(canon.shape))
+
+    def _scaled(self, gx: np.ndarray, grad: Tensor) -> np.ndarray:
+        """``gx`` times the incoming gradient (per sample, or the mean's scale), in place."""
+        g = grad._data
+        gx *= g.reshape(self.canon.n, 1, self.canon.s) if self.reduction == "none" else \
+            g * gx.dtype.type(self.scale)
+        return gx
 
     def _prob_coef(self, target: Tensor) -> Tensor:
         y = target.reshape(self.canon.view)
@@ -312,6 +336,12 @@ def _ce_node_type(ndim: int, reduction: str, probs: bool, smoothing: float) -> t
 
 
 def _log_softmax3(x3: np.ndarray) -> np.ndarray:
+    n, c, s = x3.shape
+    if s == 1 and c:  # one row of class scores per sample: the row reductions of ``_rows``
+        x2 = x3.reshape(n, c)
+        shifted = x2 - _rows.row_maxima(x2)[:, None]
+        shifted -= np.log(_rows.row_sums(np.exp(shifted)))[:, None]
+        return shifted.reshape(n, c, 1)
     shifted = x3 - x3.max(axis=1, keepdims=True)
     shifted -= np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     return shifted

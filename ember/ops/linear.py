@@ -9,7 +9,7 @@ chosen for speed and memory, not transcribed from that graph:
   ``grad.T @ input`` (transposed operands go to BLAS as flags, nothing is copied), and handed
   through ``TBackward0`` as a transposed view; that node gives the contiguous array back, so
   the leaf adopts it as its ``.grad`` without a copy;
-- the bias gradient is one column sum of the incoming gradient;
+- the bias gradient is one column sum of the incoming gradient (a ``gemv`` with ones);
 - no gradient is computed for an input that does not need one.
 
 Under ``create_graph=True`` the nodes fall back to the generic formulas written with tensor
@@ -28,7 +28,7 @@ import numpy as np
 
 from .. import _blas
 from ..autograd.grad_mode import state
-from . import _gemm
+from . import _gemm, _rows
 from . import linalg as _linalg
 from . import shape as _shape
 from ._core import Tensor, record, wrap
@@ -63,7 +63,7 @@ class AddmmBackward0(_linalg.AddmmBackward0):
         x, wt = self.saved()
         g = grad._data
         needs = self.needs
-        g_bias = wrap(np.add.reduce(g, axis=0)) if needs[0] else None
+        g_bias = wrap(_rows.column_sums(g)) if needs[0] else None
         return (g_bias, *_input_weight_grads(g, x, wt, needs[1], needs[2]))
 
 
