@@ -16,7 +16,7 @@ import pytest
 
 import ember
 from ember.utils.data import (BatchSampler, DataLoader, Dataset, IterableDataset,
-                              SequentialSampler, TensorDataset, get_worker_info)
+                              SequentialSampler, Subset, TensorDataset, get_worker_info)
 
 torch = pytest.importorskip("torch")
 tud = torch.utils.data
@@ -473,3 +473,69 @@ def test_workers_exit_when_the_main_process_dies(tmp_path):
     pids = recorded_pids(tmp_path, 2)
     assert len(pids) == 2
     assert wait_gone(pids, 15.0) == []
+
+
+# -- TensorDataset batches gathered at once --------------------------------------------------
+def _batches_like_torch(ours_ds, theirs_ds, **kw):
+    ours, theirs = list(DataLoader(ours_ds, **kw)), list(tud.DataLoader(theirs_ds, **kw))
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs):
+        assert type(a) is type(b) is list and len(a) == len(b)
+        for e, t in zip(a, b):
+            assert tuple(e.shape) == tuple(t.shape) and str(e.dtype)[6:] == str(t.dtype)[6:]
+            assert e.is_contiguous() and e.tolist() == t.tolist()
+    return ours
+
+
+@pytest.mark.parametrize("kw", [{"batch_size": 4}, {"batch_size": 3, "drop_last": True},
+                                {"batch_size": 16}])
+def test_tensor_dataset_batches_equal_torch_stacking(kw):
+    ours_ds, theirs_ds = datasets(10)
+    _batches_like_torch(ours_ds, theirs_ds, **kw)
+    _batches_like_torch(Subset(ours_ds, [9, 0, 4, 4, 7]), tud.Subset(theirs_ds, [9, 0, 4, 4, 7]),
+                        **kw)
+
+
+def test_sampled_tensor_dataset_batches_are_the_sampled_rows():
+    ours_ds, theirs_ds = datasets(50)
+    order = np.random.default_rng(3).permutation(50).tolist()
+    _batches_like_torch(ours_ds, theirs_ds, batch_size=8, sampler=order)
+    ember.manual_seed(3)
+    batches = list(DataLoader(ours_ds, batch_size=8, shuffle=True))
+    rows = sorted(map(tuple, ember.cat([b[0] for b in batches]).tolist()))
+    assert rows == sorted(map(tuple, ours_ds.tensors[0].tolist()))  # each row once
+
+
+def test_gathered_batch_is_a_copy():
+    ours_ds, _ = datasets(6)
+    (x, _), = list(DataLoader(ours_ds, batch_size=6))
+    x.add_(100)  # writing into the batch must leave the dataset alone, as stacking does
+    assert ours_ds.tensors[0].max().item() == 11
+
+
+def test_tensor_dataset_subclass_items_reach_the_loader():
+    class Doubled(TensorDataset):
+        def __getitem__(self, i):
+            x, y = super().__getitem__(i)
+            return x * 2, y
+
+    class DoubledTorch(tud.TensorDataset):
+        def __getitem__(self, i):
+            x, y = super().__getitem__(i)
+            return x * 2, y
+
+    ours_ds, theirs_ds = datasets(7)
+    _batches_like_torch(Doubled(*ours_ds.tensors), DoubledTorch(*theirs_ds.tensors),
+                        batch_size=3)
+
+
+def test_custom_collate_receives_samples_and_grad_tensors_are_stacked():
+    ours_ds, _ = datasets(5)
+    seen = []
+    list(DataLoader(ours_ds, batch_size=2, collate_fn=lambda samples: seen.append(samples)))
+    assert [len(s) for s in seen] == [2, 2, 1] and isinstance(seen[0][0], tuple)
+    w = ember.ones(4, 2, requires_grad=True)
+    (batch,) = list(DataLoader(TensorDataset(w * 1), batch_size=4))
+    theirs = list(tud.DataLoader(tud.TensorDataset(torch.ones(4, 2, requires_grad=True) * 1),
+                                 batch_size=4))[0]
+    assert batch[0].grad_fn.name() == theirs[0].grad_fn.name()

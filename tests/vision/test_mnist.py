@@ -195,6 +195,31 @@ def test_batched_fetch_equals_per_item(tmp_path, no_system_copy, transform):
     np.testing.assert_array_equal(items[2][0].numpy(), ds[11][0].numpy())
 
 
+def test_loader_batches_equal_per_item_and_subclasses_keep_their_items(tmp_path,
+                                                                     no_system_copy):
+    make_root(tmp_path)
+    norm = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])
+    ds = datasets.FashionMNIST(tmp_path, transform=norm)
+    order = [7, 1, 1, 11, 0, 3]
+    batches = list(DataLoader(ds, batch_size=4, sampler=order))
+    for batch, rows in zip(batches, (order[:4], order[4:])):
+        expected = per_item_batch(ds, rows)
+        assert type(batch) is list
+        for got, want in zip(batch, expected):
+            assert got.dtype == want.dtype
+            np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+    class FashionMNIST(datasets.FashionMNIST):  # same name: the files are found by it
+        def __getitem__(self, index):
+            img, target = super().__getitem__(index)
+            return 1 - img, target
+
+    inv = FashionMNIST(tmp_path, transform=transforms.ToTensor())  # inverted items
+    (images, labels), = list(DataLoader(inv, batch_size=3, sampler=[2, 5, 9]))
+    np.testing.assert_array_equal(images.numpy(), per_item_batch(inv, [2, 5, 9])[0].numpy())
+    assert images[0].tolist() == (1 - transforms.ToTensor()(ds.data[2].numpy())).tolist()
+
+
 @pytest.mark.parametrize("kwargs", [
     {"transform": transforms.Compose([transforms.ToTensor(), transforms.Lambda(lambda x: x)])},
     {"transform": transforms.Compose([transforms.RandomHorizontalFlip(0.0),

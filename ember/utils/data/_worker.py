@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from .collate import default_collate
+
 __all__ = ["WorkerInfo", "get_worker_info", "ExceptionWrapper"]
 
 # How often an idle worker checks that the main process is still alive.
@@ -96,10 +98,19 @@ class MapFetcher:
         self.collate_fn = collate_fn
         getitems = getattr(dataset, "__getitems__", None)
         self._getitems = getitems if callable(getitems) else None
+        # A dataset that can hand over the default collation of a batch directly (ember's
+        # TensorDataset, and Subsets of it): no per-sample objects are made at all.
+        collated = getattr(dataset, "_collated_batch", None)
+        self._collated = collated if collate_fn is default_collate and callable(collated) \
+            else None
 
     def fetch(self, index: Any) -> Any:
         if not self.auto_collation:
             return self.collate_fn(self.dataset[index])
+        if self._collated is not None:
+            batch = self._collated(index)
+            if batch is not None:
+                return batch
         if self._getitems is not None:
             return self.collate_fn(self._getitems(index))
         dataset = self.dataset

@@ -75,14 +75,25 @@ class TensorDataset(Dataset):
         return tuple(t[index] for t in self.tensors)
 
     def __getitems__(self, indices: Sequence[int]) -> list:
-        # One gather per tensor instead of one indexing op per sample and tensor.
-        from ... import tensor as _tensor
-        rows = _tensor(list(indices), dtype=None) if len(indices) else None
-        if rows is None or any(t.requires_grad for t in self.tensors):
+        columns = self._collated_batch(indices)
+        if columns is None:
             return [self[i] for i in indices]
-        columns = [t[rows] for t in self.tensors]
         samples = [tuple(col[k] for col in columns) for k in range(len(indices))]
-        return BatchedSamples(samples, list(columns))
+        return BatchedSamples(samples, columns)
+
+    def _collated_batch(self, indices: Sequence[int]) -> list | None:
+        """What ``default_collate`` makes of the samples at ``indices`` (one batched tensor
+        per tensor, in a list), gathered at once instead of indexed sample by sample; None
+        where the samples are not plain rows (a subclass changes how they are fetched) or the
+        batch would differ (tensors that require grad record another graph)."""
+        cls = type(self)
+        if (not len(indices) or cls.__getitem__ is not TensorDataset.__getitem__
+                or cls.__getitems__ is not TensorDataset.__getitems__
+                or any(t.requires_grad for t in self.tensors)):
+            return None
+        from ... import tensor as _tensor
+        rows = _tensor(list(indices), dtype=None)
+        return [t[rows] for t in self.tensors]
 
     def __len__(self) -> int:
         return self.tensors[0].size(0)
@@ -179,6 +190,16 @@ class Subset(Dataset):
         if callable(fetch):
             return fetch(mapped)
         return [self.dataset[i] for i in mapped]
+
+    def _collated_batch(self, indices: Sequence[int]) -> Any:
+        """The wrapped dataset's ``_collated_batch`` at the mapped indices (see
+        ``TensorDataset``), or None."""
+        cls = type(self)
+        fetch = getattr(self.dataset, "_collated_batch", None)
+        if (fetch is None or cls.__getitem__ is not Subset.__getitem__
+                or cls.__getitems__ is not Subset.__getitems__):
+            return None
+        return fetch([self.indices[i] for i in indices])
 
     def __len__(self) -> int:
         return len(self.indices)

@@ -7,7 +7,8 @@ fetches only what is missing, from ``mirrors``.
 
 Items are ``(PIL image of mode "L", int label)``. When the transform is ``ToTensor()``,
 optionally followed by ``Normalize``, a DataLoader batch is decoded in one array operation
-(``__getitems__``) with results identical to the per-item path.
+(``__getitems__``, or ``_collated_batch`` under the default collation) with results identical
+to the per-item path.
 """
 
 from __future__ import annotations
@@ -141,17 +142,31 @@ class MNIST(VisionDataset):
 
     def __getitems__(self, indices: list) -> list:
         """A batch of items; decoded in one go when the transform allows it."""
-        normalizers = _batched_plan(self.transform) if self.target_transform is None else None
-        if normalizers is None or len(indices) == 0:
+        batch = self._collated_batch(indices)
+        if batch is None:
             return [self[i] for i in indices]
+        images, labels = (b.numpy() for b in batch)
+        samples = [(tensor_from_array(images[k]), int(labels[k])) for k in range(len(labels))]
+        return BatchedSamples(samples, batch)
+
+    def _collated_batch(self, indices: list) -> list | None:
+        """What ``default_collate`` makes of the items at ``indices`` (``[images, labels]``),
+        decoded in one array operation; None when the transform is not ToTensor [+ Normalize],
+        a target transform is set, or a subclass changes how items are fetched."""
+        cls = type(self)
+        if (not len(indices) or self.target_transform is not None
+                or cls.__getitem__ is not MNIST.__getitem__
+                or cls.__getitems__ is not MNIST.__getitems__):
+            return None
+        normalizers = _batched_plan(self.transform)
+        if normalizers is None:
+            return None
         from ..transforms import functional as F
         rows = np.asarray(indices, dtype=np.int64)
         images = F.uint8_to_float(_array(self.data)[rows][:, None])
         for norm in normalizers:
             images = F.normalize_array(images, norm.mean, norm.std)
-        labels = _array(self.targets)[rows]
-        samples = [(tensor_from_array(images[k]), int(labels[k])) for k in range(len(rows))]
-        return BatchedSamples(samples, [tensor_from_array(images), tensor_from_array(labels)])
+        return [tensor_from_array(images), tensor_from_array(_array(self.targets)[rows])]
 
     @property
     def class_to_idx(self) -> dict:
