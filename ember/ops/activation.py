@@ -141,17 +141,6 @@ def _prepare(input: Tensor, dtype: D.dtype | None, kernel: str) -> Tensor:
     return input
 
 
-def _along(data: np.ndarray, d: int, reduce: Any) -> np.ndarray:
-    """``reduce`` (a ``_rows`` function) of non-empty ``data`` along ``d``, dimension kept:
-    the last dimension of a contiguous array is reduced as rows of a 2-d view."""
-    shape = data.shape
-    if d == data.ndim - 1 and data.flags.c_contiguous:
-        return reduce(data.reshape(-1, shape[-1])).reshape(*shape[:-1], 1)
-    if reduce is _rows.row_sums:
-        return data.sum(axis=d, keepdims=True)
-    return data.max(axis=d, keepdims=True)
-
-
 def _shifted(data: np.ndarray, d: int) -> np.ndarray:
     """``data`` minus its maximum along ``d``: exp of it cannot overflow."""
     if data.ndim == 0:
@@ -159,7 +148,7 @@ def _shifted(data: np.ndarray, d: int) -> np.ndarray:
     if data.size == 0:
         return data.copy()
     with quiet():  # rows that are all -inf give NaN, as in torch
-        return data - _along(data, d, _rows.row_maxima)
+        return data - _rows.maxima_along(data, d)
 
 
 class SoftmaxBackward0(Node):
@@ -181,7 +170,7 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
     e = np.exp(_shifted(input._data, d))
     if e.ndim:
         with quiet():
-            e /= _along(e, d, _rows.row_sums) if e.size else e.sum(axis=d, keepdims=True)
+            e /= _rows.sums_along(e, d)
     res = wrap(e)
     node = record(res, SoftmaxBackward0, input)
     if node is not None:
@@ -204,7 +193,7 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
     shifted = _shifted(input._data, d)
     if shifted.ndim and shifted.size:
         with quiet():
-            shifted -= np.log(_along(np.exp(shifted), d, _rows.row_sums))
+            shifted -= np.log(_rows.sums_along(np.exp(shifted), d))
     res = wrap(shifted)
     node = record(res, LogSoftmaxBackward0, input)
     if node is not None:

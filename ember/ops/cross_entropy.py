@@ -337,14 +337,10 @@ def _ce_node_type(ndim: int, reduction: str, probs: bool, smoothing: float) -> t
 
 def _log_softmax3(x3: np.ndarray) -> np.ndarray:
     n, c, s = x3.shape
-    if s == 1 and c:  # one row of class scores per sample: the row reductions of ``_rows``
-        x2 = x3.reshape(n, c)
-        shifted = x2 - _rows.row_maxima(x2)[:, None]
-        shifted -= np.log(_rows.row_sums(np.exp(shifted)))[:, None]
-        return shifted.reshape(n, c, 1)
-    shifted = x3 - x3.max(axis=1, keepdims=True)
-    shifted -= np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    return shifted
+    x = x3.reshape(n, c) if s == 1 else x3  # 2-d passes broadcast faster than 3-d ones
+    shifted = x - _rows.maxima_along(x, 1)
+    shifted -= np.log(_rows.sums_along(np.exp(shifted), 1))
+    return shifted.reshape(x3.shape)
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,

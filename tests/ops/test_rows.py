@@ -98,3 +98,17 @@ def test_linear_bias_gradient_at_batch_sizes(batch):
     check_op(lambda x, w, b: ember.nn.functional.linear(x, w, b),
              lambda x, w, b: torch.nn.functional.linear(x, w, b), x, w, b,
              dtypes=["float32", "float64"])
+
+
+@pytest.mark.parametrize("shape,axis", [((4, 64, 10), 2), ((128, 10, 1, 1), 1), ((96, 10), 1),
+                                        ((3, 5, 2), 1), ((0, 4), 1), ((96, 10), 0)], ids=str)
+def test_along_an_axis_matches_numpy(shape, axis):
+    a = R.standard_normal(shape).astype(np.float32)
+    for layout in (a, np.asfortranarray(a)):
+        got = _rows.sums_along(layout, axis)
+        assert got.shape == layout.sum(axis=axis, keepdims=True).shape
+        np.testing.assert_allclose(got, layout.sum(axis=axis, keepdims=True), rtol=1e-5,
+                                   atol=1e-5)
+        if shape[axis]:
+            np.testing.assert_array_equal(_rows.maxima_along(layout, axis),
+                                          layout.max(axis=axis, keepdims=True))

@@ -30,6 +30,14 @@ __all__ = ["Dataset", "IterableDataset", "TensorDataset", "StackDataset", "Conca
 T_co = TypeVar("T_co", covariant=True)
 
 
+def fetches_as(dataset: Any, base: type) -> bool:
+    """Whether ``dataset`` fetches its items as ``base`` does: no subclass in between
+    overrides ``__getitem__`` or ``__getitems__``. A dataset's batched shortcuts
+    (``_collated_batch``) apply only then."""
+    cls = type(dataset)
+    return cls.__getitem__ is base.__getitem__ and cls.__getitems__ is base.__getitems__
+
+
 class Dataset(Generic[T_co]):
     """A map from keys (usually ``0 .. len-1``) to samples.
 
@@ -86,9 +94,7 @@ class TensorDataset(Dataset):
         per tensor, in a list), gathered at once instead of indexed sample by sample; None
         where the samples are not plain rows (a subclass changes how they are fetched) or the
         batch would differ (tensors that require grad record another graph)."""
-        cls = type(self)
-        if (not len(indices) or cls.__getitem__ is not TensorDataset.__getitem__
-                or cls.__getitems__ is not TensorDataset.__getitems__
+        if (not len(indices) or not fetches_as(self, TensorDataset)
                 or any(t.requires_grad for t in self.tensors)):
             return None
         from ... import tensor as _tensor
@@ -194,10 +200,8 @@ class Subset(Dataset):
     def _collated_batch(self, indices: Sequence[int]) -> Any:
         """The wrapped dataset's ``_collated_batch`` at the mapped indices (see
         ``TensorDataset``), or None."""
-        cls = type(self)
         fetch = getattr(self.dataset, "_collated_batch", None)
-        if (fetch is None or cls.__getitem__ is not Subset.__getitem__
-                or cls.__getitems__ is not Subset.__getitems__):
+        if fetch is None or not fetches_as(self, Subset):
             return None
         return fetch([self.indices[i] for i in indices])
 

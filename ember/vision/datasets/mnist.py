@@ -23,6 +23,7 @@ import numpy as np
 
 from ..._tensor import Tensor, tensor_from_array
 from ...utils.data.collate import BatchedSamples
+from ...utils.data.dataset import fetches_as
 from ._download import Resource, download_resource
 from ._idx import DatasetFileError, read_idx
 from .vision import VisionDataset
@@ -153,10 +154,8 @@ class MNIST(VisionDataset):
         """What ``default_collate`` makes of the items at ``indices`` (``[images, labels]``),
         decoded in one array operation; None when the transform is not ToTensor [+ Normalize],
         a target transform is set, or a subclass changes how items are fetched."""
-        cls = type(self)
         if (not len(indices) or self.target_transform is not None
-                or cls.__getitem__ is not MNIST.__getitem__
-                or cls.__getitems__ is not MNIST.__getitems__):
+                or not fetches_as(self, MNIST)):
             return None
         normalizers = _batched_plan(self.transform)
         if normalizers is None:
