@@ -1,5 +1,6 @@
-"""Scaled adds and scaling in one pass over memory: ``axpy`` (``y += a * x``) and ``scal``
-(``x *= a``); and ``transpose`` (``out[...] = x.T``), OpenBLAS's blocked out-of-place copy.
+"""Scaled adds and scaling in one pass over memory: ``axpy`` (``y += a * x``), ``axpby``
+(``y = a * x + b * y``) and ``scal`` (``x *= a``); and ``transpose`` (``out[...] = x.T``),
+OpenBLAS's blocked out-of-place copy.
 
 NumPy has no fused scaled add: ``y += a * x`` reads and writes memory twice and needs a
 temporary. BLAS level 1 routines do it in one pass, on BLAS's own threads for long arrays
@@ -29,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["axpy", "scal", "transpose", "retire_threads"]
+__all__ = ["axpy", "axpby", "scal", "transpose", "retire_threads"]
 
 # Symbol (prefix, suffix) of the CBLAS builds called here: NumPy's own wheels and OpenBLAS's
 # ILP64 builds, whose "64_" suffix says that integers are 64-bit. Unsuffixed names are not
@@ -51,6 +52,17 @@ def axpy(a: float, x: Any, y: Any) -> bool:
     if fn is None:
         return False
     fn(y.size, a, _address(x), 1, _address(y), 1)
+    return True
+
+
+def axpby(a: float, x: Any, b: float, y: Any) -> bool:
+    """``y = a * x + b * y`` in place (OpenBLAS's extension): one pass where ``scal`` then
+    ``axpy`` take two, and half their time for a few hundred thousand elements. False (and
+    nothing done) when no routine applies."""
+    fn = _routine("axpby", x, y)
+    if fn is None:
+        return False
+    fn(y.size, a, _address(x), 1, b, _address(y), 1)
     return True
 
 
@@ -178,6 +190,12 @@ def _bind(lib: Any, prefix: str, suffix: str) -> dict:
             if _works(lambda k, x, y, f=fn: f(k, 0.5, y.ctypes.data, 1), dtype,
                       lambda x, y0: 0.5 * y0):
                 found[("scal", char)] = fn
+        fn = getattr(lib, f"{prefix}{letter}axpby{suffix}", None)  # an OpenBLAS extension
+        if fn is not None:
+            fn.restype, fn.argtypes = None, (n, scalar, ptr, n, scalar, ptr, n)
+            if _works(lambda k, x, y, f=fn: f(k, 0.5, x.ctypes.data, 1, 0.25, y.ctypes.data, 1),
+                      dtype, lambda x, y0: 0.5 * x + 0.25 * y0):
+                found[("axpby", char)] = fn
         fn = getattr(lib, f"{prefix}{letter}omatcopy{suffix}", None)  # an OpenBLAS extension
         if fn is not None:
             fn.restype = None

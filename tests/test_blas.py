@@ -1,5 +1,5 @@
-"""``ember._blas``: one-pass ``y += a * x`` and ``x *= a``, or an untouched array and
-False."""
+"""``ember._blas``: one-pass ``y += a * x``, ``y = a * x + b * y`` and ``x *= a``, or an
+untouched array and False."""
 
 import numpy as np
 import pytest
@@ -67,7 +67,8 @@ def test_routines_are_found_on_linux_with_numpys_openblas():
     # Guards the tests above against passing only because nothing was found.
     routines = _blas._routines if _blas._routines is not None else _blas._load()
     if any("openblas" in p.lower() for p in _blas._loaded_blas_paths()):
-        assert {(name, c) for name in ("axpy", "scal", "omatcopy") for c in "fd"} <= set(routines)
+        names = ("axpy", "axpby", "scal", "omatcopy")
+        assert {(name, c) for name in names for c in "fd"} <= set(routines)
 
 
 def test_read_only_source_is_accepted():
@@ -81,6 +82,34 @@ def test_read_only_source_is_accepted():
     assert _blas.axpy(1.0, np.ones(10000, np.float32), read_only) is False
 
 
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(10000,), (100, 90), (512, 784)])  # one thread, several
+def test_axpby_combines_both_arrays_or_leaves_y_alone(dtype, shape):
+    x = R.standard_normal(shape).astype(dtype)
+    y = R.standard_normal(shape).astype(dtype)
+    y.flat[:3] = [np.inf, -np.inf, np.nan]
+    before = y.copy()
+    routines = _blas._routines if _blas._routines is not None else _blas._load()
+    done = _blas.axpby(0.1, x, 0.9, y)
+    assert done is (("axpby", np.dtype(dtype).char) in routines)
+    if done:
+        # PyTorch's ``mul_(0.9).add_(x, alpha=0.1)``: at most one rounding more or less.
+        expected = before * dtype(0.9) + x * dtype(0.1)
+        np.testing.assert_allclose(y, expected, rtol=4 * np.finfo(dtype).eps,
+                                   atol=4 * np.finfo(dtype).eps)
+        assert y.dtype == dtype
+    else:
+        np.testing.assert_array_equal(y, before)
+
+
+def test_axpby_declines_what_blas_cannot_take():
+    y = np.ones(20000, np.float32)[::2]
+    assert _blas.axpby(1.0, np.ones(10000, np.float32), 0.5, y) is False
+    assert (y == 1).all()
+    small = np.ones(10, np.float32)
+    assert _blas.axpby(1.0, np.ones(10, np.float32), 0.5, small) is False
+    assert (small == 1).all()
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -4,10 +4,10 @@ Each function takes lists of raw arrays (parameters, gradients, state) and Pytho
 hyper-parameters, and updates parameters and state in place. Only ufuncs with ``out=`` and
 in-place operators are used, which NumPy forwards to CuPy for GPU arrays, and all scalars are
 Python floats so float32 arrays are never promoted to float64. Temporaries come from a
-``Scratch`` so that a step allocates nothing once warmed up. Scaled adds go through ``axpy``
-and scaling through ``scal`` (one BLAS pass for NumPy float arrays, on BLAS's threads for
-long ones; ufuncs otherwise); ``axpy`` is the fused multiply-add that PyTorch's own kernels
-use for ``add_(x, alpha=a)``.
+``Scratch`` so that a step allocates nothing once warmed up. Scaled adds go through ``axpy``,
+scaling through ``scal`` and both at once through ``axpby`` (one BLAS pass for NumPy float
+arrays, on BLAS's threads for long ones; ufuncs otherwise); ``axpy`` is the fused
+multiply-add that PyTorch's own kernels use for ``add_(x, alpha=a)``.
 
 The order of operations follows PyTorch's reference (single-tensor) implementation, which
 keeps the results within a few float32 ulps of it, except where a rearrangement saves a pass
@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .._blas import axpby as _blas_axpby
 from .._blas import axpy as _blas_axpy
 from .._blas import scal as _blas_scal
 from .optimizer import Scratch
@@ -70,8 +71,11 @@ def _scale_(y: Any, b: float) -> None:
 
 def _scale_add_(y: Any, b: float, a: float, x: Any, tmp: Any = None,
                 scratch: Scratch | None = None) -> None:
-    """``y = b * y + a * x``, as PyTorch's ``mul_`` then ``add_``: two BLAS passes where they
-    apply (on BLAS's threads they take the time of one), else ufuncs as in ``_add_scaled_``."""
+    """``y = b * y + a * x``, PyTorch's ``mul_`` then ``add_`` in value: one BLAS pass where
+    it applies, else ufuncs as in ``_add_scaled_``. A zero factor keeps the two steps: BLAS may
+    then skip reading that operand, and an infinity in it must turn into NaN as in PyTorch."""
+    if a != 0.0 and b != 0.0 and _blas_axpby(a, x, b, y):
+        return
     _scale_(y, b)
     _add_scaled_(y, a, x, tmp, scratch)
 
