@@ -8,7 +8,9 @@ alternate the order (ember, torch, torch, ember, ...) so machine drift hits both
 Within a process a timing is the fastest of many short batches of calls (see
 ``cases._timeit``); the table reports the median over the rounds of each figure, and
 "ember speed / torch speed" (above 1 means ember is faster; for memory, "torch / ember"),
-with the target of the performance issue where there is one.
+with the target of the performance issue where there is one. The seed network's training
+steps and batch-1 inference also run a hand-written NumPy version of the network
+(``benchmarks/numpy_loop.py``), the reference for what NumPy itself allows.
 
 Timings are only meaningful on an otherwise idle machine: with 2 threads on 2 busy cores,
 BLAS and OpenMP thread pools stall. The load average is recorded before and after the run
@@ -31,7 +33,7 @@ import sys
 import time
 from pathlib import Path
 
-from .cases import CASES, bytecode_env
+from .cases import CASES, NUMPY_CASES, bytecode_env
 
 HERE = Path(__file__).resolve().parent
 THREADS = "2"
@@ -73,15 +75,21 @@ def run_once(case: str, fw: str, threads: str = THREADS) -> dict:
 
 
 def collect(cases: list, rounds: int, threads: str = THREADS, reruns: int = 0) -> dict:
-    results: dict = {c: {"ember": [], "torch": []} for c in cases}
+    results: dict = {c: {fw: [] for fw in frameworks(c)} for c in cases}
     for r in range(rounds):
-        order = ("ember", "torch") if r % 2 == 0 else ("torch", "ember")
         for case in cases:
-            for fw in order:
+            order = frameworks(case)
+            for fw in order if r % 2 == 0 else order[::-1]:
                 results[case][fw].append(run_once(case, fw, threads))
                 print(f"  round {r + 1}/{rounds} {case:22s} {fw}", file=sys.stderr)
     retake_slow(results, threads, reruns)
     return results
+
+
+def frameworks(case: str) -> tuple:
+    """Who runs ``case``: ember and PyTorch, and for the seed network's training steps and
+    batch-1 inference the hand-written NumPy reference too."""
+    return ("ember", "torch", "numpy") if case in NUMPY_CASES else ("ember", "torch")
 
 
 def retake_slow(results: dict, threads: str, reruns: int, pause: float = SPELL_PAUSE_S) -> int:
@@ -112,13 +120,22 @@ def summarize(results: dict) -> list:
     rows = []
     for case, per_fw in results.items():
         em, to = medians(per_fw["ember"]), medians(per_fw["torch"])
+        ref = medians(per_fw["numpy"]) if per_fw.get("numpy") else None
         for metric in em:
             e, t = em[metric], to[metric]
-            higher_is_better = metric.endswith("_per_s")
-            ratio = (e / t) if higher_is_better else (t / e if e else float("inf"))
             rows.append({"case": case, "metric": metric, "ember": e, "torch": t,
-                         "ratio": ratio, "target": TARGETS.get((case, metric))})
+                         "ratio": _ratio(metric, e, t), "target": TARGETS.get((case, metric)),
+                         "numpy": ref[metric] if ref else None,
+                         "numpy_ratio": _ratio(metric, e, ref[metric]) if ref else None})
     return rows
+
+
+def _ratio(metric: str, ember: float, other: float) -> float:
+    """ember's speed over the other's: for rates their quotient, for times and memory the
+    other's figure over ember's (above 1: ember is better)."""
+    if metric.endswith("_per_s"):
+        return ember / other
+    return other / ember if ember else float("inf")
 
 
 def _fmt(metric: str, v: float) -> str:
@@ -163,11 +180,14 @@ def _verdict(row: dict) -> str:
 
 
 def table(rows: list) -> str:
-    lines = ["| case | metric | ember | PyTorch | ember / PyTorch | target |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| case | metric | ember | PyTorch | ember / PyTorch | target | NumPy loop "
+             "| ember / NumPy loop |", "|---|---|---|---|---|---|---|---|"]
     for r in rows:
+        ref = ("| | |" if r.get("numpy") is None
+               else f"| {_fmt(r['metric'], r['numpy'])} | {r['numpy_ratio']:.2f} |")
         lines.append(f"| {r['case']} | {r['metric']} | {_fmt(r['metric'], r['ember'])} | "
-                     f"{_fmt(r['metric'], r['torch'])} | {r['ratio']:.2f} | {_verdict(r)} |")
+                     f"{_fmt(r['metric'], r['torch'])} | {r['ratio']:.2f} | {_verdict(r)} "
+                     + ref)
     return "\n".join(lines)
 
 

@@ -1,7 +1,9 @@
-"""Benchmark cases, each run in a fresh process for one framework ("ember" or "torch").
+"""Benchmark cases, each run in a fresh process for one framework ("ember" or "torch"; the
+seed network's training steps and batch-1 inference also for "numpy", the hand-written
+NumPy reference of ``numpy_loop``).
 
-Every case builds the same model and data from the same seeds in NumPy, so both frameworks
-see identical work; ``run_case`` returns a dict of measurements (seconds, or bytes).
+Every case builds the same model and data from the same seeds in NumPy, so all frameworks
+see identical work; each case returns a dict of measurements (seconds, or bytes).
 """
 
 from __future__ import annotations
@@ -91,13 +93,20 @@ def _seed_model(torch: Any, nn: Any) -> Any:
 
 
 def _batches(torch: Any, batch: int, count: int = 16) -> list:
+    """``count`` batches of random images and labels; NumPy arrays when ``torch`` is None."""
     rng = np.random.default_rng(1)
     x = rng.random((count, batch, 1, 28, 28), dtype=np.float32)
     y = rng.integers(0, 10, (count, batch))
+    if torch is None:
+        return [(x[i], y[i]) for i in range(count)]
     return [(torch.from_numpy(x[i]), torch.from_numpy(y[i])) for i in range(count)]
 
 
 def case_train_step(fw: str, optimizer: str = "sgd", batch: int = 64) -> dict:
+    if fw == "numpy":
+        from benchmarks import numpy_loop
+        sec = _timeit(numpy_loop.training_step(optimizer, _batches(None, batch)))
+        return {"seconds": sec, "samples_per_s": batch / sec}
     torch, nn, optim, _, _ = load_framework(fw)
     model = _seed_model(torch, nn)
     loss_fn = nn.CrossEntropyLoss()
@@ -122,6 +131,11 @@ def training_step(model: Any, loss_fn: Any, opt: Any, data: list) -> Callable[[]
 
 
 def case_inference_latency(fw: str) -> dict:
+    if fw == "numpy":
+        from benchmarks import numpy_loop
+        model_np = numpy_loop.SeedMLP()
+        image = np.random.default_rng(2).random((1, 1, 28, 28), dtype=np.float32)
+        return {"seconds": _timeit(lambda: model_np.predict(image))}
     torch, nn, _, _, _ = load_framework(fw)
     model = _seed_model(torch, nn).eval()
     x = torch.from_numpy(np.random.default_rng(2).random((1, 1, 28, 28), dtype=np.float32))
@@ -267,6 +281,9 @@ def case_import(fw: str) -> dict:
     proc = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
+
+# The cases that also run the hand-written NumPy reference (``numpy_loop``).
+NUMPY_CASES = ("train_sgd_b64", "train_adam_b64", "train_sgd_b512", "inference_b1")
 
 CASES = {
     "overhead": case_overhead,

@@ -45,3 +45,21 @@ def test_probe_is_not_a_metric(runner):
 def test_machine_probe_times_its_workload(runner):
     from benchmarks.cases import machine_probe
     assert 0 < machine_probe() < float("inf")
+
+
+def test_numpy_reference_gets_its_own_ratio_and_columns(runner):
+    rows = runner.summarize({
+        "a": {"ember": [{"samples_per_s": 120.0}], "torch": [{"samples_per_s": 100.0}],
+              "numpy": [{"samples_per_s": 150.0}]},
+        "b": {"ember": [{"seconds": 2.0}], "torch": [{"seconds": 3.0}]},
+    })
+    assert [(r["ratio"], r["numpy_ratio"]) for r in rows] == [(1.2, 0.8), (1.5, None)]
+    lines = runner.table(rows).splitlines()
+    assert all(line.count("|") == 9 for line in lines)  # eight columns on every line
+    assert lines[2].endswith("| 150/s | 0.80 |") and lines[3].endswith("| | |")
+
+
+def test_numpy_reference_runs_only_the_seed_network_cases(runner):
+    assert runner.frameworks("train_sgd_b64") == ("ember", "torch", "numpy")
+    assert runner.frameworks("inference_b1") == ("ember", "torch", "numpy")
+    assert runner.frameworks("import") == ("ember", "torch")
