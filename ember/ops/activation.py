@@ -20,14 +20,17 @@ __all__ = ["relu", "relu_", "sigmoid", "sigmoid_", "tanh", "tanh_", "softmax", "
 
 
 class ReluBackward0(Node):
+    # The gradient is zeroed where the output is 0, and passes everywhere else: where it is
+    # positive, and where it is NaN (an output is never negative). PyTorch zeroes it where
+    # the output is <= 0, which is false for NaN; ``res > 0`` would drop it there.
     def backward(self, grad: Tensor) -> tuple:
         (res,) = self.saved()
         if state.enabled:  # create_graph: the gradient itself must be differentiable
-            return (grad * (res > 0).to(grad.dtype),)
+            return (grad * (res != 0).to(grad.dtype),)
         g = grad._data
         # The 0/1 mask, cast to the gradient's dtype, becomes the result: one array
         # allocated instead of two (in a training step those are cold megabytes).
-        out = (res._data > 0).astype(g.dtype)
+        out = (res._data != 0).astype(g.dtype)
         if not out.ndim:  # a 0-d NumPy input gives scalars, which have no ``out=``
             return (wrap(g * out),)
         np.multiply(out, g, out=out)

@@ -132,3 +132,33 @@ def test_module_softmax_dtype_kept():
 def test_stateless_modules_ignore_arguments():
     assert repr(nn.Sigmoid(1, a=2)) == "Sigmoid()"
     assert repr(nn.Tanh()) == "Tanh()"
+
+
+# ReLU's gradient at NaN passes through, as in PyTorch, whose backward zeroes it only where
+# the output is <= 0 (false for NaN) for arrays of every length. (Its hardtanh and elu
+# family give different answers at NaN in their vectorised loops and in their scalar tails,
+# so there is no one behaviour to compare with.)
+@pytest.mark.parametrize("name,kwargs", [("ReLU", {}), ("LeakyReLU", {}),
+                                         ("LeakyReLU", {"negative_slope": 0.2})])
+@pytest.mark.parametrize("size", [8, 1000])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_gradient_at_nan_and_infinities_matches_torch(name, kwargs, size, dtype):
+    values = np.resize(np.array([np.nan, -1.0, 2.0, 0.0, 7.0, np.inf, -np.inf, -0.0],
+                                dtype=dtype), size)
+    upstream = np.arange(1, size + 1, dtype=dtype)
+    ex = ember.tensor(values, requires_grad=True)
+    tx = torch.tensor(values, requires_grad=True)
+    ey, ty = getattr(nn, name)(**kwargs)(ex), getattr(torch.nn, name)(**kwargs)(tx)
+    ey.backward(ember.tensor(upstream))
+    ty.backward(torch.tensor(upstream))
+    np.testing.assert_array_equal(ey.detach().numpy(), ty.detach().numpy())
+    np.testing.assert_allclose(ex.grad.numpy(), tx.grad.numpy(), rtol=1e-6)
+
+
+def test_relu_gradient_at_nan_under_create_graph_matches_torch():
+    values = np.array([np.nan, -1.0, 2.0, 0.0], dtype=np.float64)
+    ex = ember.tensor(values, requires_grad=True)
+    tx = torch.tensor(values, requires_grad=True)
+    (eg,) = ember.autograd.grad(ember.relu(ex).sum(), ex, create_graph=True)
+    (tg,) = torch.autograd.grad(torch.relu(tx).sum(), tx, create_graph=True)
+    np.testing.assert_array_equal(eg.detach().numpy(), tg.detach().numpy())
