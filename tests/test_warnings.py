@@ -1,0 +1,34 @@
+"""ember's ops stay silent about inf and NaN, as torch's do; NumPy code outside ember still
+warns as configured.
+
+Run in a fresh interpreter: pytest's warning capture resets the filters that modules install
+while tests are collected, which is where ``import ember`` installs its own.
+"""
+
+import subprocess
+import sys
+
+SCRIPT = """
+import numpy as np
+import ember
+import ember.nn.functional as F
+
+nan, inf = float("nan"), float("inf")
+v = ember.tensor([nan, inf, -inf, 0.0, 1.0, -1.0], requires_grad=True)
+zero = ember.zeros(6)
+v * zero, v + (-v), v - v, v / zero, v.reshape(1, 6) @ zero.reshape(6, 1)
+for act in (F.gelu, F.silu, F.mish, F.softplus, F.logsigmoid):
+    act(v).sum().backward()
+F.binary_cross_entropy_with_logits(v, zero)
+print("ember done", flush=True)
+np.array([np.inf]) * 0  # NumPy outside ember: still warns
+"""
+
+
+def test_ember_ops_are_silent_and_numpy_outside_still_warns():
+    proc = subprocess.run([sys.executable, "-W", "always", "-c", SCRIPT],
+                          capture_output=True, text=True, check=True)
+    assert proc.stdout == "ember done\n"
+    lines = [line for line in proc.stderr.splitlines() if "Warning" in line]
+    assert len(lines) == 1
+    assert lines[0].endswith("RuntimeWarning: invalid value encountered in multiply")
