@@ -35,6 +35,7 @@ from .ops._errstate import ignore_in_ember as _ignore_in_ember  # noqa: E402
 
 _allocator.tune()
 _ignore_in_ember()  # torch never warns about inf and NaN results
+del _ignore_in_ember
 try:  # printing lands in its own module
     from ._tensor_str import get_printoptions, printoptions, set_printoptions  # noqa: E402
 except ImportError:  # pragma: no cover
