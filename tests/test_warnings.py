@@ -20,6 +20,11 @@ v * zero, v + (-v), v - v, v / zero, v.reshape(1, 6) @ zero.reshape(6, 1)
 for act in (F.gelu, F.silu, F.mish, F.softplus, F.logsigmoid):
     act(v).sum().backward()
 F.binary_cross_entropy_with_logits(v, zero)
+p = ember.tensor([[inf, 0.0, 2.0]], requires_grad=True)
+p.prod().backward()  # the exclusive products meet inf * 0
+w = ember.tensor([[inf, -inf, 0.0]], requires_grad=True)
+w.sum(), w.sum(1), w.prod(1), w.logsumexp(1)
+w.mean().backward()  # inf - inf in the reductions
 print("ember done", flush=True)
 np.array([np.inf]) * 0  # NumPy outside ember: still warns
 """

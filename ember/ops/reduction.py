@@ -124,12 +124,14 @@ def sum(input: Tensor, dim: Any = _NO_DIM, keepdim: bool = False, *,  # noqa: A0
     """
     data = input._data
     acc = _acc_dtype(data, dtype)
+    # ``np.add.reduce`` is what ``ndarray.sum`` runs, without its Python wrapper (whose
+    # module NumPy would name for an inf - inf warning; ember's filter silences its own).
     if dim is _NO_DIM:
-        res = wrap(data.sum(dtype=acc))
+        res = wrap(np.add.reduce(data, axis=None, dtype=acc))
         node_type, axes, keepdim = SumBackward0, None, False
     else:
         axes = _axes(dim, data.ndim)
-        res = wrap(np.asarray(data.sum(axis=axes, keepdims=keepdim, dtype=acc)))
+        res = wrap(np.asarray(np.add.reduce(data, axis=axes, dtype=acc, keepdims=keepdim)))
         node_type = SumBackward1
     if acc is np.float32 and dtype is None:
         res._data = res._data.astype(np.float16)
@@ -166,7 +168,7 @@ def mean(input: Tensor, dim: Any = _NO_DIM, keepdim: bool = False, *,
     else:
         node_type, axes = MeanBackward1, _axes(dim, data.ndim)
         count = math.prod([data.shape[a] for a in axes])
-    total = data.sum(axis=axes, keepdims=keepdim, dtype=acc)
+    total = np.add.reduce(data, axis=axes, dtype=acc, keepdims=keepdim)  # as in ``sum``
     if count:
         value = np.true_divide(total, count, dtype=total.dtype)
     else:
@@ -206,8 +208,11 @@ def _prod_grad(x: Tensor, res: Tensor, grad: Tensor, dim: int | None, keepdim: b
 def _exclusive_products(data: np.ndarray, dim: int | None) -> np.ndarray:
     moved = data.reshape(-1) if dim is None or data.ndim == 0 else np.moveaxis(data, dim, -1)
     ones = np.ones(moved.shape[:-1] + (1,), dtype=data.dtype)
-    left = np.cumprod(np.concatenate([ones, moved[..., :-1]], axis=-1), axis=-1)
-    right = np.cumprod(np.concatenate([ones, moved[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    # ``multiply.accumulate`` rather than ``np.cumprod``: a warning about inf * 0 is then
+    # raised from this module, where ember's filter silences it as torch is silent.
+    left = np.multiply.accumulate(np.concatenate([ones, moved[..., :-1]], axis=-1), axis=-1)
+    right = np.multiply.accumulate(np.concatenate([ones, moved[..., :0:-1]], axis=-1),
+                                   axis=-1)[..., ::-1]
     others = left * right
     if dim is None or data.ndim == 0:
         return others.reshape(data.shape)
@@ -220,7 +225,7 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
     data = input._data
     acc = _acc_dtype(data, dtype)
     if dim is None:
-        res = wrap(np.asarray(data.prod(dtype=acc)))
+        res = wrap(np.asarray(np.multiply.reduce(data, axis=None, dtype=acc)))
         node = record(res, ProdBackward0, input)
     else:
         if not isinstance(dim, (int, np.integer)):
@@ -229,8 +234,8 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
                             " * (*, torch.dtype dtype = None)\n"
                             " * (int dim, bool keepdim = False, *, torch.dtype dtype = None)\n")
         d = wrap_dim(int(dim), data.ndim)
-        res = wrap(np.asarray(data.prod(axis=d if data.ndim else None,
-                                        keepdims=keepdim and data.ndim > 0, dtype=acc)))
+        res = wrap(np.asarray(np.multiply.reduce(data, axis=d if data.ndim else None,
+                                                 dtype=acc, keepdims=keepdim and data.ndim > 0)))
         node = record(res, ProdBackward1, input)
         if node is not None:
             node.dim, node.keepdim = d, keepdim
@@ -394,7 +399,7 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False, *,
         m = np.where(np.isfinite(m), m, 0)  # all -inf (or +inf) slices must not give nan
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             s = np.log(np.sum(np.exp(data - m), axis=axes, keepdims=True)) + m
-        value = s if kd else s.reshape(np.sum(data, axis=axes).shape)
+        value = s if kd else np.squeeze(s, axis=axes)
     res = wrap(np.asarray(value))
     node = record(res, LogsumexpBackward0, input)
     if node is not None:
