@@ -25,6 +25,8 @@ p.prod().backward()  # the exclusive products meet inf * 0
 w = ember.tensor([[inf, -inf, 0.0]], requires_grad=True)
 w.sum(), w.sum(1), w.prod(1), w.logsumexp(1)
 w.mean().backward()  # inf - inf in the reductions
+F.layer_norm(w, (3,)).sum().backward()
+F.batch_norm(w.reshape(3, 1), None, None, training=True).sum().backward()
 print("ember done", flush=True)
 np.array([np.inf]) * 0  # NumPy outside ember: still warns
 """

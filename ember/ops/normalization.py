@@ -24,15 +24,17 @@ from . import _parallel
 from ._numpy_grad import refuse_double_backward
 from ._scratch import work_array
 from ._core import Tensor, record, wrap
+from ._errstate import quiet
 
 __all__ = ["batch_norm", "layer_norm", "group_norm"]
 
 
 def _normalize(x: np.ndarray, axes: tuple, eps: float) -> tuple:
     """(xhat, mean, invstd, biased var) over ``axes`` (statistics keep their dims)."""
-    mean = x.mean(axis=axes, keepdims=True)
-    xc = x - mean
-    var = np.mean(np.square(xc), axis=axes, keepdims=True)
+    with quiet():  # NumPy's ``mean`` warns about inf - inf from its own module; torch does not
+        mean = x.mean(axis=axes, keepdims=True)
+        xc = x - mean
+        var = np.mean(np.square(xc), axis=axes, keepdims=True)
     invstd = 1.0 / np.sqrt(var + x.dtype.type(eps))
     xc *= invstd
     return xc, mean, invstd, var
@@ -52,8 +54,9 @@ def _affine(xhat: np.ndarray, weight: Tensor | None, bias: Tensor | None,
 def _input_grad(gxhat: np.ndarray, xhat: np.ndarray, invstd: np.ndarray,
                 axes: tuple) -> np.ndarray:
     """The shared training-mode formula (statistics depend on the input)."""
-    mean_g = gxhat.mean(axis=axes, keepdims=True)
-    mean_gx = np.mean(gxhat * xhat, axis=axes, keepdims=True)
+    with quiet():  # as in ``_normalize``
+        mean_g = gxhat.mean(axis=axes, keepdims=True)
+        mean_gx = np.mean(gxhat * xhat, axis=axes, keepdims=True)
     out = gxhat - mean_g
     out -= xhat * mean_gx
     out *= invstd
@@ -70,10 +73,11 @@ class _NormBackward(Node):
         g = grad._data
         needs = self.needs
         gw = gb = None
-        if needs[1]:
-            gw = wrap(np.sum(g * xhat, axis=self.param_axes).reshape(self.param_shape))
-        if needs[2]:
-            gb = wrap(np.sum(g, axis=self.param_axes).reshape(self.param_shape))
+        with quiet():  # NumPy's ``sum`` warns about inf - inf from its own module
+            if needs[1]:
+                gw = wrap(np.sum(g * xhat, axis=self.param_axes).reshape(self.param_shape))
+            if needs[2]:
+                gb = wrap(np.sum(g, axis=self.param_axes).reshape(self.param_shape))
         gx = wrap(self._input_grad(g)) if needs[0] else None
         return gx, gw, gb
 
