@@ -29,7 +29,7 @@ _SAME_NAME = [
     "multinomial", "sigmoid_", "tanh_", "expm1_", "log1p_", "log2_", "log10_", "rsqrt_",
     "tan_", "erf_", "sign_", "floor_", "ceil_", "round_", "trunc_", "clip_", "square_",
     "nan_to_num_", "reciprocal_", "index_fill", "index_fill_", "scatter_add_", "index_add_",
-    "index_put", "swapdims", "moveaxis", "ravel", "ger",
+    "index_put", "swapdims", "moveaxis", "ravel", "ger", "sort", "argsort", "topk",
 ]
 for _name in _SAME_NAME:
     setattr(Tensor, _name, getattr(ops, _name))

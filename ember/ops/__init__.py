@@ -9,4 +9,5 @@ from .linalg import *  # noqa: F403
 from .nn_ops import *  # noqa: F403
 from .reduction import *  # noqa: F403
 from .shape import *  # noqa: F403
+from .sorting import *  # noqa: F403
 from .unary import *  # noqa: F403
