@@ -33,6 +33,10 @@ _SAME_NAME = [
 ]
 for _name in _SAME_NAME:
     setattr(Tensor, _name, getattr(ops, _name))
+# Families that list their own methods beside their ops.
+for _module in (ops.pointwise, ops.scans, ops.rearrange, ops.linalg_extra, ops.distance):
+    for _name in _module.TENSOR_METHODS:
+        setattr(Tensor, _name, getattr(_module, _name))
 
 
 def _where(self: Tensor, condition: Tensor, other: Any) -> Tensor:

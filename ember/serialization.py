@@ -8,8 +8,10 @@ tensors) through an allowlist, and refuses everything else with ``pickle.Unpickl
 
 Example::
 
+    >>> model = ember.nn.Linear(2, 1)
     >>> ember.save(model.state_dict(), "model_weights.pth")
     >>> model.load_state_dict(ember.load("model_weights.pth", weights_only=True))
+    <All keys matched successfully>
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ def save(obj: object, f: Any, pickle_module: Any = None, pickle_protocol: int = 
     Example::
 
         >>> ember.save({"w": ember.ones(3)}, "ckpt.pt")
-        >>> torch.load("ckpt.pt", weights_only=True)  # PyTorch reads it too
+        >>> ember.load("ckpt.pt")  # and so does ``torch.load(..., weights_only=True)``
         {'w': tensor([1., 1., 1.])}
     """
     _check_pickle_module(pickle_module)
@@ -79,7 +81,9 @@ def load(f: Any, map_location: Any = None, pickle_module: Any = None, *,
 
     Example::
 
-        >>> sd = ember.load("model_weights.pth", map_location="cpu")
+        >>> ember.save({"w": ember.ones(2)}, "model_weights.pth")
+        >>> ember.load("model_weights.pth", map_location="cpu")["w"]
+        tensor([1., 1.])
     """
     _check_pickle_module(pickle_module)
     unknown = set(pickle_load_args) - {"encoding"}
@@ -99,6 +103,7 @@ def save_file(tensors: dict, filename: str | os.PathLike,
 
     Example::
 
+        >>> model = ember.nn.Linear(2, 1)
         >>> ember.save_file(model.state_dict(), "model.safetensors", {"format": "pt"})
     """
     _save_safetensors(tensors, filename, metadata)
@@ -109,6 +114,8 @@ def load_file(filename: str | os.PathLike, device: Any = "cpu") -> dict:
 
     Example::
 
-        >>> model.load_state_dict(ember.load_file("model.safetensors"))
+        >>> ember.save_file({"w": ember.ones(2)}, "model.safetensors")
+        >>> ember.load_file("model.safetensors")
+        {'w': tensor([1., 1.])}
     """
     return _load_safetensors(filename, device)

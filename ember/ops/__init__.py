@@ -10,4 +10,10 @@ from .nn_ops import *  # noqa: F403
 from .reduction import *  # noqa: F403
 from .shape import *  # noqa: F403
 from .sorting import *  # noqa: F403
+from .pointwise import *  # noqa: F403
+from .scans import *  # noqa: F403
+from .rearrange import *  # noqa: F403
+from .linalg_extra import *  # noqa: F403
+from .distance import *  # noqa: F403
+from . import distance, linalg_extra, pointwise, rearrange, scans  # noqa: E402
 from .unary import *  # noqa: F403

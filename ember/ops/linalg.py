@@ -126,6 +126,13 @@ class BmmBackward0(Node):
         return ga, gb
 
 
+def _check_batch_sizes(a: np.ndarray, b: np.ndarray) -> None:
+    """Two 3-d batches must hold as many matrices, of sizes that multiply."""
+    if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{a.shape[0]}, {a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
+
+
 def bmm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Batched matrix product of two 3-d tensors with the same batch size."""
     a, b = input._data, mat2._data
@@ -133,9 +140,7 @@ def bmm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
         raise RuntimeError("batch1 must be a 3D tensor")
     if b.ndim != 3:
         raise RuntimeError("batch2 must be a 3D tensor")
-    if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
-        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
-                           f"[{a.shape[0]}, {a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
+    _check_batch_sizes(a, b)
     if a.dtype != b.dtype:
         raise RuntimeError(f"expected scalar type {_scalar_name(input)} but found "
                            f"{_scalar_name(mat2)}")

@@ -10,7 +10,7 @@ torch's. The gradient of the values goes back to the positions the indices name.
 >>> ember.tensor([3.0, 1.0, 2.0]).sort()
 ember.return_types.sort(
 values=tensor([1., 2., 3.]),
-indices=tensor([2, 0, 1]))
+indices=tensor([1, 2, 0]))
 >>> ember.tensor([3.0, 1.0, 2.0]).topk(2).indices
 tensor([0, 2])
 """
