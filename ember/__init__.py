@@ -28,8 +28,10 @@ from . import _tensor_methods  # noqa: F401 - binds ops as Tensor methods
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd.grad_mode import is_inference_mode_enabled
 from .ops import *  # noqa: F403
-from .ops.reduction import _return_type
+from .ops.reduction import _return_type, return_types
 from . import autograd, cuda, accelerator  # noqa: E402
+del linalg  # noqa: F821 - ``ops.linalg``, brought in by the star import above
+from . import linalg  # noqa: E402 - torch.linalg's namespace
 
 from .ops._errstate import ignore_in_ember as _ignore_in_ember  # noqa: E402
 
@@ -63,9 +65,11 @@ def get_device(input: Tensor) -> builtins_int:  # type: ignore[name-defined]
     return -1 if input.device.type == "cpu" else input.device.index or 0
 
 
-class return_types:  # noqa: N801 - torch's module name, kept as a namespace
-    max = _return_type("max")
-    min = _return_type("min")
+for _name in ("max", "min", "sort", "topk", "cummax", "cummin", "median", "nanmedian",
+              "kthvalue", "mode"):
+    _return_type(_name)  # the (values, indices) ones exist before first use, as in torch
+_return_type("aminmax", ("min", "max"))
+del _name
 
 
 # Loaded on first use, to keep ``import ember`` quick: the subpackages below (and the

@@ -34,7 +34,8 @@ _SAME_NAME = [
 for _name in _SAME_NAME:
     setattr(Tensor, _name, getattr(ops, _name))
 # Families that list their own methods beside their ops.
-for _module in (ops.pointwise, ops.scans, ops.rearrange, ops.linalg_extra, ops.distance):
+for _module in (ops.pointwise, ops.scans, ops.rearrange, ops.linalg_extra, ops.distance,
+                ops.elementary, ops.statistics):
     for _name in _module.TENSOR_METHODS:
         setattr(Tensor, _name, getattr(_module, _name))
 
@@ -180,5 +181,3 @@ Tensor.subtract = ops.sub
 Tensor.divide = ops.div
 Tensor.greater = ops.gt
 Tensor.less = ops.lt
-Tensor.arctan = None
-del Tensor.arctan

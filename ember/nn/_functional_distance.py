@@ -122,8 +122,13 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
     return _apply_reduction(loss, reduction)
 
 
-def _gaussian_var(input: Tensor, var: Tensor) -> Tensor:
-    """``var`` shaped against ``input``: same shape, one dim fewer, or a last dim of 1."""
+def _gaussian_var(input: Tensor, var: Tensor | float) -> Tensor:
+    """``var`` shaped against ``input``: same shape, one dim fewer, or a last dim of 1; one
+    float is that variance for every element."""
+    if isinstance(var, float):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        return var * ops.ones_like(input)
     if var.shape != input.shape:
         if tuple(input.shape[:-1]) == tuple(var.shape):
             var = var.unsqueeze(-1)
@@ -134,7 +139,7 @@ def _gaussian_var(input: Tensor, var: Tensor) -> Tensor:
     return var
 
 
-def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor, full: bool = False,
+def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | float, full: bool = False,
                       eps: float = 1e-6, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of ``target`` under a Gaussian of mean ``input`` and variance
     ``var``; ``full`` adds the constant ``log(2 pi) / 2``."""

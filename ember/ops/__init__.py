@@ -15,5 +15,8 @@ from .scans import *  # noqa: F403
 from .rearrange import *  # noqa: F403
 from .linalg_extra import *  # noqa: F403
 from .distance import *  # noqa: F403
-from . import distance, linalg_extra, pointwise, rearrange, scans  # noqa: E402
+from .elementary import *  # noqa: F403
+from .statistics import *  # noqa: F403
+from . import (distance, elementary, linalg_extra, pointwise, rearrange, scans,  # noqa: E402
+               statistics)
 from .unary import *  # noqa: F403

@@ -31,18 +31,26 @@ __all__ = ["sum", "mean", "prod", "var", "std", "logsumexp", "norm", "var_mean",
            "max", "min", "amax", "amin", "argmax", "argmin", "all", "any", "count_nonzero"]
 
 _NO_DIM = object()  # ``sum(x)`` and ``sum(x, dim=None)`` record different grad_fns in torch
-_return_types: dict = {}
 
 
-def _return_type(name: str) -> type:
-    """``ember.return_types.max`` and friends: (values, indices) named tuples."""
-    if name not in _return_types:
-        cls = namedtuple(name, ["values", "indices"])
-        cls.__repr__ = lambda self: (f"ember.return_types.{name}(\nvalues={self.values!r},\n"
-                                     f"indices={self.indices!r})")
+class return_types:  # noqa: N801 - torch's module name, kept as a namespace
+    """``ember.return_types``: the named tuples that ops return, filled in as they are made."""
+
+
+def _return_type(name: str, fields: tuple = ("values", "indices")) -> type:
+    """``ember.return_types.<name>``: a named tuple printed as torch prints its own."""
+    cls = getattr(return_types, name, None)
+    if cls is None:
+        cls = namedtuple(name, fields)
+
+        def __repr__(self: tuple) -> str:
+            body = ",\n".join(f"{f}={v!r}" for f, v in zip(fields, self))
+            return f"ember.return_types.{name}(\n{body})"
+
+        cls.__repr__ = __repr__
         cls.__module__ = "ember.return_types"
-        _return_types[name] = cls
-    return _return_types[name]
+        setattr(return_types, name, cls)
+    return cls
 
 
 def _axes(dim: Any, ndim: int) -> tuple:

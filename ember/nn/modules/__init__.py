@@ -2,6 +2,7 @@
 
 from .activation import *  # noqa: F403
 from .container import *  # noqa: F403
+from .distance import *  # noqa: F403
 from .dropout import *  # noqa: F403
 from .flatten import *  # noqa: F403
 from .linear import *  # noqa: F403
@@ -9,9 +10,9 @@ from .loss import *  # noqa: F403
 from .module import Module
 
 __all__ = ["Module"]
-from . import activation, container, dropout, flatten, linear, loss  # noqa: E402
+from . import activation, container, distance, dropout, flatten, linear, loss  # noqa: E402
 
-for _family in (activation, container, dropout, flatten, linear, loss):
+for _family in (activation, container, distance, dropout, flatten, linear, loss):
     __all__ += _family.__all__
 del _family
 from ._cnn_layers import *  # noqa: E402,F401,F403
