@@ -18,7 +18,7 @@ import numpy as np
 
 from ..autograd.graph import Node
 from ._core import Tensor, record, wrap, wrap_dim
-from .reduction import _axes, _expand_back, _finish, _return_type
+from .reduction import _axes, _expand_back, _finish, _values_indices
 
 __all__ = ["max", "min", "amax", "amin", "argmax", "argmin", "all", "any", "count_nonzero"]
 
@@ -99,11 +99,7 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, largest: bool, out: Any) ->
     if node is not None:
         node.dim, node.keepdim, node.shape = d, keepdim, data.shape
         node.save(indices)
-    if out is not None:
-        _finish(values, out[0], name)
-        _finish(indices, out[1], name)
-        return _return_type(name + "_out")(out[0], out[1])
-    return _return_type(name)(values, indices)
+    return _values_indices(name, values, indices, out)
 
 
 def _values_and_indices(data: np.ndarray, d: int, keepdim: bool, largest: bool,

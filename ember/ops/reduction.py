@@ -53,6 +53,16 @@ def _return_type(name: str, fields: tuple = ("values", "indices")) -> type:
     return cls
 
 
+def _values_indices(name: str, values: Tensor, indices: Tensor, out: Any) -> Any:
+    """``ember.return_types.<name>(values, indices)``; with ``out=(v, i)``, both written there
+    and returned as ``<name>_out``."""
+    if out is None:
+        return _return_type(name)(values, indices)
+    _finish(values, out[0], name)
+    _finish(indices, out[1], name)
+    return _return_type(name + "_out")(out[0], out[1])
+
+
 def _axes(dim: Any, ndim: int) -> tuple:
     """NumPy axes for ``dim`` (all of them for None or ``()``), validated like torch."""
     if dim is None:

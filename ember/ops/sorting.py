@@ -23,7 +23,7 @@ import numpy as np
 
 from ..autograd.graph import Node
 from ._core import Tensor, record, wrap, wrap_dim
-from .reduction import _finish, _return_type
+from .reduction import _values_indices
 
 __all__ = ["sort", "argsort", "topk"]
 
@@ -70,14 +70,6 @@ def _picked(input: Tensor, order: np.ndarray, axis: int, node_type: type) -> tup
     return values, indices
 
 
-def _returned(name: str, values: Tensor, indices: Tensor, out: Any) -> Any:
-    if out is None:
-        return _return_type(name)(values, indices)
-    _finish(values, out[0], name)
-    _finish(indices, out[1], name)
-    return _return_type(name + "_out")(out[0], out[1])
-
-
 def _refuse_complex(data: np.ndarray, message: str) -> None:
     if data.dtype.kind == "c":
         raise RuntimeError(message)
@@ -95,7 +87,7 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool
     axis = wrap_dim(int(dim), data.ndim)
     order = _order(data, axis, descending) if data.ndim else np.zeros((), np.int64)
     values, indices = _picked(input, order, axis, SortBackward0)
-    return _returned("sort", values, indices, out)
+    return _values_indices("sort", values, indices, out)
 
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, *,
@@ -125,4 +117,4 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     else:  # torch gives the element back for k = 0 as well
         order = np.zeros((), np.int64)
     values, indices = _picked(input, order, axis, TopkBackward0)
-    return _returned("topk", values, indices, out)
+    return _values_indices("topk", values, indices, out)
