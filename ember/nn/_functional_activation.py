@@ -11,12 +11,14 @@ import warnings
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..ops import activation as _act
+from ..ops import activation_more as _more
 from ..ops import nn_ops as _nn
 
 __all__ = ["relu", "relu_", "relu6", "elu", "elu_", "selu", "celu", "leaky_relu",
            "leaky_relu_", "gelu", "silu", "mish", "softplus", "hardtanh", "hardtanh_",
            "sigmoid", "tanh", "softmax", "log_softmax", "softmin", "logsigmoid", "softsign",
-           "tanhshrink"]
+           "tanhshrink", "hardswish", "hardsigmoid", "softshrink", "hardshrink", "threshold",
+           "threshold_", "prelu", "glu", "rrelu", "rrelu_"]
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -96,6 +98,8 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
 
 def logsigmoid(input: Tensor) -> Tensor:
+    """``log(sigmoid(x))``."""
+    _more.float_data(input, "log_sigmoid_cpu")  # torch's error for integer input
     return _nn.logsigmoid(input)
 
 
@@ -146,3 +150,63 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
     if dim is None:
         _warn_implicit_dim("log_softmax", _stacklevel)
     return _act.log_softmax(input, dim, dtype=dtype)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * relu6(x + 3) / 6``."""
+    return _more.apply_inplace(_more.hardswish, input) if inplace else _more.hardswish(input)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """``relu6(x + 3) / 6``."""
+    if inplace:
+        return _more.apply_inplace(_more.hardsigmoid, input)
+    return _more.hardsigmoid(input)
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, else 0."""
+    return _more.softshrink(input, lambd)
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """``x`` where ``|x| > lambd``, else 0."""
+    return _more.hardshrink(input, lambd)
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """``value`` where ``x <= threshold``, else ``x``."""
+    if inplace:
+        return _more.apply_inplace(_more.threshold, input, threshold, value,
+                                 _more.ThresholdBackward1)
+    return _more.threshold(input, threshold, value)
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    return _more.apply_inplace(_more.threshold, input, threshold, value, _more.ThresholdBackward1)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """``x`` where positive, ``weight * x`` elsewhere; ``weight`` holds one slope or one per
+    channel (dim 1)."""
+    return _more.prelu(input, weight)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """``a * sigmoid(b)`` where ``a`` and ``b`` are the halves of ``input`` along ``dim``."""
+    return _more.glu(input, dim)
+
+
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+          training: bool = False, inplace: bool = False) -> Tensor:
+    """Leaky ReLU with random negative slopes from ``U(lower, upper)`` in training, and the
+    mean slope ``(lower + upper) / 2`` otherwise."""
+    if inplace:
+        return _more.apply_inplace(_more.rrelu, input, lower, upper, training,
+                                 _more.RreluWithNoiseBackward1)
+    return _more.rrelu(input, lower, upper, training)
+
+
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+           training: bool = False) -> Tensor:
+    return rrelu(input, lower, upper, training, True)

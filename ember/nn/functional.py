@@ -22,11 +22,13 @@ from ._functional_activation import *  # noqa: F403
 from ._functional_activation import __all__ as _activation_all
 from ._functional_distance import *  # noqa: F403
 from ._functional_distance import __all__ as _distance_all
+from ._functional_fold import *  # noqa: F403
+from ._functional_fold import __all__ as _fold_all
 from ._functional_loss import *  # noqa: F403
 from ._functional_loss import __all__ as _loss_all
 
 __all__ = ["linear", "bilinear", "dropout", "one_hot", "normalize",
-           *_activation_all, *_distance_all, *_loss_all]
+           *_activation_all, *_distance_all, *_fold_all, *_loss_all]
 
 
 def _type_name(t: Tensor) -> str:

@@ -37,7 +37,7 @@ def _float_data(input: Tensor, kernel: str) -> np.ndarray:
     data = input._data
     if data.dtype.kind != "f":
         name = input.dtype._legacy[:-len("Tensor")]
-        raise RuntimeError(f'"{kernel}" not implemented for \'{name}\'')
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{name}\'')
     return data
 
 
@@ -110,7 +110,7 @@ class CeluBackward0(EluBackward0):
 def elu(input: Tensor, alpha: float = 1.0, scale: float = 1.0, input_scale: float = 1.0,
         _node: type = EluBackward0) -> Tensor:
     """``scale * x`` where positive, ``scale * alpha * (exp(input_scale * x) - 1)`` elsewhere."""
-    data = _float_data(input, "elu")
+    data = _float_data(input, "elu_cpu")
     neg = np.expm1(np.minimum(data, 0) * input_scale) * (scale * alpha)
     res = wrap(np.where(data > 0, data * scale if scale != 1 else data, neg))
     node = record(res, _node, input)
@@ -220,7 +220,7 @@ class SoftplusBackward0(Node):
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta * x)) / beta``, switching to ``x`` where ``beta * x > threshold``."""
-    data = _float_data(input, "softplus")
+    data = _float_data(input, "softplus_cpu")
     bx = data * beta if beta != 1 else data
     smooth = _softplus(bx) / beta if beta != 1 else _softplus(bx)
     res = wrap(np.where(bx > threshold, data, smooth).astype(data.dtype, copy=False))

@@ -162,3 +162,10 @@ def test_relu_gradient_at_nan_under_create_graph_matches_torch():
     (eg,) = ember.autograd.grad(ember.relu(ex).sum(), ex, create_graph=True)
     (tg,) = torch.autograd.grad(torch.relu(tx).sum(), tx, create_graph=True)
     np.testing.assert_array_equal(eg.detach().numpy(), tg.detach().numpy())
+
+
+@pytest.mark.parametrize("name", ["leaky_relu", "elu", "selu", "celu", "gelu", "silu", "mish",
+                                  "softplus", "logsigmoid"])
+def test_integer_input_is_refused_as_in_torch(name):
+    assert_same_error(lambda: getattr(F, name)(ember.tensor([1, 2])),
+                      lambda: getattr(torch.nn.functional, name)(torch.tensor([1, 2])))

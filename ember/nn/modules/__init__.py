@@ -5,14 +5,16 @@ from .container import *  # noqa: F403
 from .distance import *  # noqa: F403
 from .dropout import *  # noqa: F403
 from .flatten import *  # noqa: F403
+from .fold import *  # noqa: F403
 from .linear import *  # noqa: F403
 from .loss import *  # noqa: F403
 from .module import Module
 
 __all__ = ["Module"]
-from . import activation, container, distance, dropout, flatten, linear, loss  # noqa: E402
+from . import (activation, container, distance, dropout, flatten, fold, linear,  # noqa: E402
+               loss)
 
-for _family in (activation, container, distance, dropout, flatten, linear, loss):
+for _family in (activation, container, distance, dropout, flatten, fold, linear, loss):
     __all__ += _family.__all__
 del _family
 from ._cnn_layers import *  # noqa: E402,F401,F403
