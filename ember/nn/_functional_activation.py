@@ -99,7 +99,6 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
 def logsigmoid(input: Tensor) -> Tensor:
     """``log(sigmoid(x))``."""
-    _more.float_data(input, "log_sigmoid_cpu")  # torch's error for integer input
     return _nn.logsigmoid(input)
 
 
@@ -154,13 +153,13 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * relu6(x + 3) / 6``."""
-    return _more.apply_inplace(_more.hardswish, input) if inplace else _more.hardswish(input)
+    return _nn.inplace_apply(_more.hardswish, input) if inplace else _more.hardswish(input)
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """``relu6(x + 3) / 6``."""
     if inplace:
-        return _more.apply_inplace(_more.hardsigmoid, input)
+        return _nn.inplace_apply(_more.hardsigmoid, input)
     return _more.hardsigmoid(input)
 
 
@@ -177,13 +176,13 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """``value`` where ``x <= threshold``, else ``x``."""
     if inplace:
-        return _more.apply_inplace(_more.threshold, input, threshold, value,
+        return _nn.inplace_apply(_more.threshold, input, threshold, value,
                                  _more.ThresholdBackward1)
     return _more.threshold(input, threshold, value)
 
 
 def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
-    return _more.apply_inplace(_more.threshold, input, threshold, value, _more.ThresholdBackward1)
+    return _nn.inplace_apply(_more.threshold, input, threshold, value, _more.ThresholdBackward1)
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
@@ -202,7 +201,7 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
     """Leaky ReLU with random negative slopes from ``U(lower, upper)`` in training, and the
     mean slope ``(lower + upper) / 2`` otherwise."""
     if inplace:
-        return _more.apply_inplace(_more.rrelu, input, lower, upper, training,
+        return _nn.inplace_apply(_more.rrelu, input, lower, upper, training,
                                  _more.RreluWithNoiseBackward1)
     return _more.rrelu(input, lower, upper, training)
 

@@ -11,52 +11,20 @@ hardswish NaN, hardsigmoid 0, softshrink/hardshrink 0, threshold 1, prelu/rrelu 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
 from .._backend import to_device
 from .._random import numpy_rng
 from ..autograd.graph import Node
-from ._core import Tensor, check_inplace, record, sum_to, wrap, wrap_dim
+from ._core import Tensor, record, sum_to, wrap, wrap_dim
 from ._errstate import quiet
+from .nn_ops import _const as _mask
+from .nn_ops import _float_data as float_data
 
-__all__ = ["float_data", "apply_inplace", "hardswish", "hardsigmoid", "softshrink",
+__all__ = ["hardswish", "hardsigmoid", "softshrink",
            "hardshrink", "threshold", "prelu", "glu", "rrelu", "ThresholdBackward1",
            "RreluWithNoiseBackward1"]
-
-
-def float_data(input: Tensor, kernel: str) -> np.ndarray:
-    """``input``'s array, refusing integer and bool tensors with torch's error."""
-    data = input._data
-    if data.dtype.kind != "f":
-        name = input.dtype._legacy[:-len("Tensor")]
-        raise NotImplementedError(f'"{kernel}" not implemented for \'{name}\'')
-    return data
-
-
-def _mask(like: Tensor, condition: np.ndarray) -> Tensor:
-    """A constant (non-differentiable) 0/1 tensor in ``like``'s dtype."""
-    return wrap(np.asarray(condition).astype(like._data.dtype, copy=False))
-
-
-def apply_inplace(fn: Callable[..., Tensor], input: Tensor, *args: Any) -> Tensor:
-    """Run ``fn`` out of place and store its result and history into ``input``.
-
-    Unlike ``nn_ops.inplace_apply`` no clone enters the graph: the new node's edge leads
-    straight to ``input``'s previous history, as torch's in-place kernels do. The node keeps
-    a clone of the old values (with their history, for double backward) in place of
-    ``input``, which is about to change.
-    """
-    from .arithmetic import _inplace
-    check_inplace(input)
-    result = fn(input, *args)
-    node = result.grad_fn
-    if node is not None and node._saved and any(t is input for t in node._saved):
-        keep = input.clone()  # recorded: a node exists only with grad mode on
-        node.save(*(keep if t is input else t for t in node._saved))
-    return _inplace(input, result)
 
 
 # -- hardswish / hardsigmoid -----------------------------------------------------------------

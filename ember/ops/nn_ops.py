@@ -20,7 +20,7 @@ import numpy as np
 from .._backend import to_device
 from .._random import numpy_rng
 from ..autograd.graph import Node
-from ._core import Tensor, record, wrap
+from ._core import Tensor, check_inplace, record, wrap
 from .loss_ops import binary_cross_entropy_with_logits
 
 __all__ = ["dropout", "dropout_", "selu", "celu", "binary_cross_entropy_with_logits"]
@@ -47,9 +47,21 @@ def _const(input: Tensor, array: np.ndarray) -> Tensor:
 
 
 def inplace_apply(fn: Callable[..., Tensor], input: Tensor, *args: Any) -> Tensor:
-    """Run ``fn`` out of place and store its result (and history) into ``input``."""
+    """Run ``fn`` out of place and store its result and history into ``input``.
+
+    No clone enters the graph: the new node's edge leads straight to ``input``'s previous
+    history, as torch's in-place kernels record it. If the node saved ``input`` (which is
+    about to change), it keeps a clone of the old values instead, with their history, so
+    that double backward still works.
+    """
     from .arithmetic import _inplace
-    return _inplace(input, fn(input.clone() if input._requires_grad else input, *args))
+    check_inplace(input)
+    result = fn(input, *args)
+    node = result.grad_fn
+    if node is not None and node._saved and any(t is input for t in node._saved):
+        keep = input.clone()  # recorded: a node exists only with grad mode on
+        node.save(*(keep if t is input else t for t in node._saved))
+    return _inplace(input, result)
 
 
 # -- leaky_relu ------------------------------------------------------------------------------
@@ -239,7 +251,7 @@ class LogSigmoidBackward0(Node):
 
 def logsigmoid(input: Tensor) -> Tensor:
     """``log(sigmoid(x))``, finite for large negative ``x``."""
-    data = _float_data(input, "log_sigmoid_forward")
+    data = _float_data(input, "log_sigmoid_cpu")
     res = wrap(-_softplus(-data))
     node = record(res, LogSigmoidBackward0, input)
     if node is not None:
