@@ -243,9 +243,21 @@ def _flipped_geometry(geo: Geometry, in_hw: tuple) -> Geometry:
                     tuple(in_hw), padded)
 
 
+def _add_windows(padded: np.ndarray, cols: np.ndarray, geo: Geometry, axis: int) -> None:
+    """Sum the kernel windows back into ``padded`` (..., H, W), one strided add per kernel
+    position: the adjoint of ``_windows``. ``cols`` holds kh and kw at ``axis``, ``axis + 1``
+    and the output rows and columns last."""
+    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = geo.kernel, geo.stride, geo.dilation, geo.out_hw
+    lead = (slice(None),) * axis
+    for i in range(kh):
+        rows = slice(i * dh, i * dh + (oh - 1) * sh + 1, sh)
+        for j in range(kw):
+            padded[..., rows, j * dw:j * dw + (ow - 1) * sw + 1:sw] += cols[lead + (i, j)]
+
+
 def _col2im_grad(g: np.ndarray, w: np.ndarray, geo: Geometry, in_hw: tuple) -> np.ndarray:
     """Input gradient by folding ``W^T @ g`` back, one strided add per kernel position."""
-    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = geo.kernel, geo.stride, geo.dilation, geo.out_hw
+    (kh, kw), (oh, ow) = geo.kernel, geo.out_hw
     n, o, groups = g.shape[0], w.shape[0], geo.groups
     c = w.shape[1] * groups
     wt = w.reshape(groups, o // groups, -1).transpose(0, 2, 1)     # (G, C/G*kh*kw, O/G)
@@ -260,10 +272,7 @@ def _col2im_grad(g: np.ndarray, w: np.ndarray, geo: Geometry, in_hw: tuple) -> n
         cols = cols.reshape(c, kh, kw, b, oh, ow)
         padded = work_array("conv_pad", (c, b) + tuple(geo.padded_hw), g.dtype)
         padded.fill(0)
-        for i in range(kh):
-            rows = slice(i * dh, i * dh + (oh - 1) * sh + 1, sh)
-            for j in range(kw):
-                padded[:, :, rows, j * dw:j * dw + (ow - 1) * sw + 1:sw] += cols[:, i, j]
+        _add_windows(padded, cols, geo, 1)
         inner = padded[:, :, top:top + in_hw[0], left:left + in_hw[1]]
         np.copyto(out[start:stop], inner.transpose(1, 0, 2, 3))
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import _dtype as D
 from ..autograd.graph import Node
-from ._conv_kernels import Geometry, _padded, _windows
+from ._conv_kernels import Geometry, _add_windows, _padded, _windows
 from ._core import Tensor, record, wrap
 
 __all__ = ["unfold", "fold"]
@@ -124,14 +124,10 @@ def _im2col(x: np.ndarray, geo: Geometry) -> np.ndarray:
 def _col2im(cols: np.ndarray, geo: Geometry, size: tuple) -> np.ndarray:
     """Image (N, C, H, W) summing the columns ``cols`` (N, C*kh*kw, L) back into place."""
     n = cols.shape[0]
-    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = geo.kernel, geo.stride, geo.dilation, geo.out_hw
+    (kh, kw), (oh, ow) = geo.kernel, geo.out_hw
     c = cols.shape[1] // (kh * kw)
-    blocks = cols.reshape(n, c, kh, kw, oh, ow)
     padded = np.zeros((n, c) + tuple(geo.padded_hw), dtype=cols.dtype)
-    for i in range(kh):
-        rows = slice(i * dh, i * dh + (oh - 1) * sh + 1, sh)
-        for j in range(kw):
-            padded[:, :, rows, j * dw:j * dw + (ow - 1) * sw + 1:sw] += blocks[:, :, i, j]
+    _add_windows(padded, cols.reshape(n, c, kh, kw, oh, ow), geo, 2)
     top, left = geo.pad[0], geo.pad[2]
     if not (top or left):
         return padded
