@@ -21,30 +21,20 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.graph import Node
 from ._core import Tensor, record, wrap, wrap_dim
+from .extrema import MaxBackward0
 from .reduction import _values_indices
 
 __all__ = ["sort", "argsort", "topk"]
 
 
-class _ScatterBack(Node):
-    """Values picked by ``indices`` along ``dim``: each gradient goes back where its value
-    came from, and the positions no value came from get zero."""
-
-    def backward(self, grad: Tensor, grad_indices: Any = None) -> tuple:
-        (indices,) = self.saved()
-        if not self.shape:
-            return (grad,)
-        from .creation import zeros
-        return (zeros(self.shape, dtype=grad.dtype).scatter(self.dim, indices, grad),)
-
-
-class SortBackward0(_ScatterBack):
+# Values picked by ``indices`` along ``dim``: as for ``max(dim, keepdim=True)``, each gradient
+# goes back where its value came from, and the positions no value came from get zero.
+class SortBackward0(MaxBackward0):
     pass
 
 
-class TopkBackward0(_ScatterBack):
+class TopkBackward0(MaxBackward0):
     pass
 
 
@@ -65,7 +55,7 @@ def _picked(input: Tensor, order: np.ndarray, axis: int, node_type: type) -> tup
     indices = wrap(order.astype(np.int64, copy=False))
     node = record(values, node_type, input)
     if node is not None:
-        node.dim, node.shape = axis, data.shape
+        node.dim, node.shape, node.keepdim = axis, data.shape, True
         node.save(indices)
     return values, indices
 
