@@ -26,6 +26,8 @@ from ._tensor import Tensor
 Tensor.__module__ = "ember"  # prints as <class 'ember.Tensor'>, like torch's
 from . import _tensor_methods  # noqa: F401 - binds ops as Tensor methods
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd.anomaly_mode import (is_anomaly_check_nan_enabled, is_anomaly_enabled,
+                                    set_anomaly_enabled)
 from .autograd.grad_mode import is_inference_mode_enabled
 from .ops import *  # noqa: F403
 from .ops.reduction import _return_type, return_types

@@ -16,6 +16,8 @@ import numpy as np
 from . import _dtype as D
 from ._backend import CPU, array_module, as_device, device, device_of, to_device
 from ._size import Size
+from ._tensor_grad import check_grad as _check_grad
+from ._tensor_grad import warn_non_leaf_grad as _warn_non_leaf_grad
 from .autograd.graph import AccumulateGrad, RemovableHandle
 from .autograd.grad_mode import state as _grad_state
 
@@ -28,7 +30,7 @@ _generic = np.generic
 class Tensor:
     """A multi-dimensional array with reverse-mode automatic differentiation."""
 
-    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_version", "_base",
+    __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_version", "_base",
                  "_output_nr", "_accumulator", "_retains_grad", "_saved_output_of",
                  "__weakref__")
 
@@ -116,6 +118,19 @@ class Tensor:
 
     # -- autograd state ----------------------------------------------------------------
     @property
+    def grad(self) -> Tensor | None:
+        grad = self._grad
+        if grad is None and self.grad_fn is not None and not self._retains_grad:
+            _warn_non_leaf_grad()
+        return grad
+
+    @grad.setter
+    def grad(self, grad: Tensor | None) -> None:
+        if grad is not None:
+            _check_grad(self, grad)
+        self._grad = grad
+
+    @property
     def requires_grad(self) -> bool:
         return self._requires_grad
 
@@ -166,6 +181,8 @@ class Tensor:
         return out
 
     def detach_(self) -> Tensor:
+        if self._base is not None:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         self.grad_fn = None
         self._requires_grad = False
         return self
@@ -312,7 +329,10 @@ class Tensor:
             return f"ember.{self.dtype._legacy}"
         if isinstance(dtype, str):
             name = dtype.rsplit(".", 1)[-1]
-            dtype = next(d for d in D.ALL_DTYPES if d._legacy == name)
+            found = [d for d in D.ALL_DTYPES if d._legacy == name]
+            if not found:
+                raise ValueError(f"invalid type: '{dtype}'")
+            dtype = found[0]
         return self.to(dtype)
 
     # -- python protocol -------------------------------------------------------------------
@@ -353,7 +373,7 @@ class Tensor:
         return tensor_repr(self, tensor_contents)
 
     def __format__(self, spec: str) -> str:
-        if self._data.ndim == 0:
+        if self._data.ndim == 0 and type(self) is Tensor:  # a Parameter formats as its text
             return self.item().__format__(spec)
         return object.__format__(self, spec)
 
@@ -388,7 +408,7 @@ def _rebuild_plain(arr: np.ndarray, requires_grad: bool) -> Tensor:
 def _init_from(t: Tensor, data: Any) -> None:
     t._data = data
     t._requires_grad = False
-    t.grad = None
+    t._grad = None
     t.grad_fn = None
     t._version = [0]
     t._base = None
@@ -407,7 +427,7 @@ def tensor_from_array(data: Any) -> Tensor:
     t = _new(Tensor)
     t._data = data
     t._requires_grad = False
-    t.grad = None
+    t._grad = None
     t.grad_fn = None
     t._version = [0]
     t._base = None
@@ -444,11 +464,23 @@ def _parse_to(t: Tensor, args: tuple, kwargs: dict):
             dt = a
         elif isinstance(a, Tensor):
             dev, dt = a.device, a.dtype
-        elif isinstance(a, (str, device, int)) and not isinstance(a, bool):
+        elif isinstance(a, str):
+            dev = _device_string(a)
+        elif isinstance(a, (device, int)) and not isinstance(a, bool):
             dev = as_device(a)
         elif isinstance(a, bool):
             copy = a  # to(dtype, non_blocking, copy) positional flags: only copy matters here
+        else:
+            raise TypeError(f"to() received an invalid combination of arguments - got "
+                            f"({type(a).__name__}), but expected a device, a dtype or a Tensor")
     return as_device(dev), dt, copy
+
+
+def _device_string(name: str) -> device:
+    try:
+        return as_device(name)
+    except RuntimeError:
+        raise RuntimeError(f"Invalid device string: '{name}'") from None
 
 
 _ = (_grad_state, array_module, to_device)

@@ -25,7 +25,7 @@ _SAME_NAME = [
     "gather", "scatter", "scatter_add", "index_select", "masked_fill", "masked_fill_", "nonzero",
     "select", "take_along_dim", "index_add", "masked_select", "scatter_", "index_put_",
     "relu", "relu_", "sigmoid", "tanh", "softmax", "log_softmax", "fill_", "zero_", "copy_",
-    "uniform_", "normal_", "tril", "triu", "cumsum", "diag", "broadcast_to", "bernoulli",
+    "uniform_", "normal_", "tril", "triu", "diag", "broadcast_to", "bernoulli",
     "multinomial", "sigmoid_", "tanh_", "expm1_", "log1p_", "log2_", "log10_", "rsqrt_",
     "tan_", "erf_", "sign_", "floor_", "ceil_", "round_", "trunc_", "clip_", "square_",
     "nan_to_num_", "reciprocal_", "index_fill", "index_fill_", "scatter_add_", "index_add_",
@@ -82,11 +82,24 @@ def _T(self: Tensor) -> Tensor:  # noqa: N802 - torch's name
     return ops.permute(self, *range(nd - 1, -1, -1))
 
 
-def _mT(self: Tensor) -> Tensor:  # noqa: N802
+def _mT(self: Tensor, name: str = "mT") -> Tensor:  # noqa: N802
     if self._data.ndim < 2:
-        raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. "
-                           f"Got {self._data.ndim}-D tensor.")
+        raise RuntimeError(f"tensor.{name} is only supported on matrices or batches of "
+                           f"matrices. Got {self._data.ndim}-D tensor.")
     return ops.transpose(self, -2, -1)
+
+
+def _mH(self: Tensor) -> Tensor:  # noqa: N802
+    return _conj(_mT(self, "mH"))
+
+
+def _H(self: Tensor) -> Tensor:  # noqa: N802
+    nd = self._data.ndim
+    if nd != 2:
+        hint = " For batches of matrices, consider using tensor.mH" if nd > 2 else ""
+        raise RuntimeError("tensor.H is only supported on matrices (2-D tensors). Got "
+                           f"{nd}-D tensor.{hint}")
+    return _conj(ops.transpose(self, 0, 1))
 
 
 def _new_tensor(self: Tensor, data: Any, *, dtype: Any = None, device: Any = None,
@@ -160,12 +173,21 @@ Tensor.__isub__ = _iop(ops.sub_)
 Tensor.__imul__ = _iop(ops.mul_)
 Tensor.__itruediv__ = _iop(ops.div_)
 Tensor.__ipow__ = _iop(ops.pow_)
+Tensor.__lshift__ = ops.bitwise_left_shift
+Tensor.__rlshift__ = _reversed(ops.bitwise_left_shift)
+Tensor.__rshift__ = ops.bitwise_right_shift
+Tensor.__rrshift__ = _reversed(ops.bitwise_right_shift)
+# The remaining in-place operators write into the tensor (views of it see the change).
+for _op, _method in (("ifloordiv", "floor_divide_"), ("imod", "remainder_"),
+                     ("iand", "bitwise_and_"), ("ior", "bitwise_or_"), ("ixor", "bitwise_xor_"),
+                     ("ilshift", "bitwise_left_shift_"), ("irshift", "bitwise_right_shift_")):
+    setattr(Tensor, f"__{_op}__", _iop(getattr(Tensor, _method)))
 Tensor.__getitem__ = ops.getitem
 Tensor.__setitem__ = _setitem
 Tensor.T = property(_T)
 Tensor.mT = property(_mT)
-Tensor.mH = property(_mT)
-Tensor.H = property(_T)
+Tensor.mH = property(_mH)
+Tensor.H = property(_H)
 Tensor.new_tensor = _new_tensor
 Tensor.new_zeros = _new_factory(ops.zeros)
 Tensor.new_ones = _new_factory(ops.ones)
@@ -173,6 +195,9 @@ Tensor.new_empty = _new_factory(ops.empty)
 Tensor.new_full = _new_full
 Tensor.sum_to_size = _sum_to_size
 Tensor.conj = _conj
+# Conjugation is computed when asked for (no lazy conjugate or negative bit to resolve).
+Tensor.resolve_conj = Tensor.resolve_neg = lambda self: self
+Tensor.is_conj = Tensor.is_neg = lambda self: False
 Tensor.apply_ = _apply_
 Tensor.absolute = ops.abs
 Tensor.negative = ops.neg

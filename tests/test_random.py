@@ -103,3 +103,18 @@ def test_module_samplers_use_the_seed():
     ember.manual_seed(9)
     b = (ember.rand(2), ember.randn(2), ember.randperm(4))
     assert all(x.tolist() == y.tolist() for x, y in zip(a, b))
+
+
+@pytest.mark.parametrize("expr", ["L.randn()", "L.rand()", "L.randint(0.5, 10, (2,))",
+                                  "L.multinomial(L.tensor([.1, .9]), 3)",
+                                  "L.multinomial(L.tensor([-1., 2.]), 1)",
+                                  "L.multinomial(L.tensor([0., 0.]), 1)",
+                                  "L.multinomial(L.tensor([1., 2.]), 0)"])
+def test_sampling_argument_errors(expr):
+    calls = [lambda L=L: eval(expr, {"L": L}) for L in (ember, torch)]
+    assert_same_error(*calls, match_message=not expr.startswith("L.rand"))  # torch lists overloads
+
+
+def test_multinomial_without_replacement_draws_zero_weights_last():
+    draw = ember.multinomial(ember.tensor([0.0, 1.0, 0.0]), 3)
+    assert draw[0].item() == 1 and sorted(draw.tolist()) == [0, 1, 2]

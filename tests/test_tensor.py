@@ -150,3 +150,134 @@ def test_protocol_errors_match_torch():
     ]
     for case in cases:
         assert_same_error(partial(case, ember), partial(case, torch))
+
+
+@pytest.mark.parametrize("expr", ["(3,) + S([2])", "S([2]) + (3,)", "S([2]) + S([3, 4])",
+                                  "S([2, 3]) * 2", "2 * S([2, 3])", "S([2, 3]) * 0",
+                                  "S([4, 5, 6])[1:]"])
+def test_size_arithmetic_stays_a_size(expr):
+    got, want = (eval(expr, {"S": L.Size}) for L in LIBS)
+    assert type(got) is ember.Size and repr(got) == repr(want).replace("torch.", "ember.")
+
+
+@pytest.mark.parametrize("expr", ["S([2]) + [3]", "S([2]) * 1.5", "1.5 * S([2])"])
+def test_size_arithmetic_errors(expr):
+    errors = []
+    for L in LIBS:
+        with pytest.raises(TypeError) as info:
+            eval(expr, {"S": L.Size})
+        errors.append(str(info.value).replace("torch.", "ember."))
+    assert errors[0] == errors[1]
+
+
+def test_format_of_0d_tensor_and_parameter():
+    for L in LIBS:
+        assert f"{L.tensor(3.14159):.2f}" == "3.14"
+    e, t = ember.nn.Parameter(ember.tensor(3.14159)), torch.nn.Parameter(torch.tensor(3.14159))
+    assert f"{e}" == f"{t}"
+    with pytest.raises(TypeError, match="unsupported format string passed to Parameter"):
+        f"{e:.2f}"
+
+
+def _inplace_operator_history(L):
+    a = L.tensor([5, 6, 7])
+    view = a[1:]
+    view //= 2
+    history = [a.tolist()]
+    view %= 2
+    history.append(a.tolist())
+    a = L.tensor([5, 6, 7])
+    view = a[:]
+    for step in (lambda v: v.__iand__(3), lambda v: v.__ior__(8), lambda v: v.__ixor__(1),
+                 lambda v: v.__ilshift__(1), lambda v: v.__irshift__(2)):
+        assert step(view) is view
+        history.append(a.tolist())
+    return history
+
+
+def test_inplace_operators_write_through_views():
+    assert _inplace_operator_history(ember) == _inplace_operator_history(torch)
+
+
+@pytest.mark.parametrize("expr", ["t << 3", "t >> 1", "1 << t", "64 >> t", "t << s"])
+def test_shift_operators(expr):
+    got, want = (eval(expr, {"t": L.tensor([1, 2, 5]), "s": L.tensor([0, 1, 2])})
+                 for L in LIBS)
+    assert_same(got, want)
+
+
+@pytest.mark.parametrize("expr", ["u * -1", "-1 * u", "u - 300", "u < -3", "i + 200",
+                                  "i == 257", "u.add(-1)"])
+def test_out_of_range_int_scalars_wrap_into_the_dtype(expr):
+    got, want = (eval(expr, {"u": L.tensor([1, 2], dtype=L.uint8),
+                             "i": L.tensor([1, 100], dtype=L.int8)}) for L in LIBS)
+    assert_same(got, want)
+
+
+@pytest.mark.parametrize("expr", ["L.ones(3).H", "L.ones(2, 2, 2).H", "L.ones(2).mH",
+                                  "L.ones(2, 3).type('float')", "L.ones(2).to('float32')",
+                                  "L.ones(3)[1:].detach_()", "L.cumsum(L.ones(2), 5)",
+                                  "L.cumsum(L.ones(2), 0, dtype=L.bool)",
+                                  "L.cumprod(L.ones(2), 0, dtype=L.bool)"])
+def test_tensor_level_errors(expr):
+    e_call, t_call = (lambda L=L: eval(expr, {"L": L}) for L in LIBS)
+    assert_same_error(e_call, t_call, match_message="detach_" not in expr)
+
+
+def test_to_refuses_a_numpy_type():
+    for L in LIBS:
+        with pytest.raises(TypeError, match="to\\(\\) received an invalid combination"):
+            L.ones(2).to(np.float32)
+
+
+@pytest.mark.parametrize("expr", ["x.H", "x.mH", "x.T", "x.mT"])
+def test_hermitian_transposes_conjugate(expr):
+    data = np.array([[1 + 2j, 3 - 1j], [0.5j, 2]], dtype=np.complex64)
+    got, want = (eval(expr, {"x": L.from_numpy(data.copy())}).resolve_conj() for L in LIBS)
+    assert_same(got, want)
+
+
+def test_grad_assignment_checks_dtype_size_and_type():
+    for value in (lambda L: L.ones(3, dtype=L.float64), lambda L: L.ones(2),
+                  lambda L: L.ones(1, 3), lambda L: [1.0, 2.0, 3.0]):
+        errors = []
+        for L in LIBS:
+            p = L.ones(3, requires_grad=True)
+            with pytest.raises((RuntimeError, TypeError)) as info:
+                p.grad = value(L)
+            errors.append((type(info.value), str(info.value).split(". ")[0]))
+        assert errors[0] == errors[1]
+    p = ember.ones(3, requires_grad=True)
+    p.grad = ember.full((3,), 2.0)
+    p.grad = None
+    assert p.grad is None
+
+
+def test_reading_grad_of_a_non_leaf_warns():
+    import warnings
+    for L in LIBS:
+        x = L.ones(2, requires_grad=True)
+        y = x * 2
+        with pytest.warns(UserWarning, match="not a leaf Tensor is being accessed"):
+            assert y.grad is None
+        y.retain_grad()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert y.grad is None and x.grad is None and (x.detach() * 2).grad is None
+
+
+def test_where_accepts_a_uint8_condition_with_a_warning():
+    results = []
+    for L in LIBS:
+        with pytest.warns(UserWarning, match="uint8 condition"):
+            results.append(L.where(L.tensor([1, 0], dtype=L.uint8), 1.0, 0.0))
+    assert_same(*results)
+
+
+def test_anomaly_switch_at_top_level():
+    ember.set_anomaly_enabled(True)
+    try:
+        assert ember.is_anomaly_enabled() and ember.is_anomaly_check_nan_enabled()
+    finally:
+        ember.set_anomaly_enabled(False)
+    assert not ember.is_anomaly_enabled() and not torch.is_anomaly_enabled()

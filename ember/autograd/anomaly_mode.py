@@ -13,7 +13,7 @@ from typing import Any
 from .grad_mode import _GradModeContext, state
 
 __all__ = ["detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
-           "is_anomaly_check_nan_enabled"]
+           "is_anomaly_check_nan_enabled", "set_anomaly_enabled"]
 
 
 def is_anomaly_enabled() -> bool:
@@ -22,6 +22,11 @@ def is_anomaly_enabled() -> bool:
 
 def is_anomaly_check_nan_enabled() -> bool:
     return state.anomaly and state.anomaly_nan
+
+
+def set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
+    """Switch anomaly detection on or off (``ember.set_anomaly_enabled``, no context)."""
+    state.anomaly, state.anomaly_nan = bool(enabled), check_nan
 
 
 class detect_anomaly(_GradModeContext):  # noqa: N801 - torch's name

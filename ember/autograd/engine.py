@@ -45,15 +45,18 @@ def _needed_nodes(targets: set, roots: Sequence[Node], deps: dict) -> set:
                 remaining[nxt] -= 1
                 if remaining[nxt] == 0:
                     order.append(nxt)
+    # A target only has its incoming gradient captured: it runs (and frees its saved
+    # tensors) only when another target lies beyond it.
     needed = set()
     for node in reversed(order):  # every successor is decided before its predecessors
-        if node in targets or any(n in needed for n, _ in node.next_functions):
+        if any(n in needed or n in targets for n, _ in node.next_functions):
             needed.add(node)
     return needed
 
 
-def _tensor_hooks(node: Node, grads: list) -> list:
-    """Hooks from ``Tensor.register_hook`` then ``retain_grad``, per output."""
+def _tensor_hooks(node: Node, grads: list, node_hooks: bool = True) -> list:
+    """Hooks from ``Tensor.register_hook`` then ``retain_grad``, per output, then (with
+    ``node_hooks``) the node's own pre-hooks."""
     if node._tensor_hooks:
         for nr, hook in list(node._tensor_hooks.values()):
             if grads[nr] is not None:
@@ -64,7 +67,7 @@ def _tensor_hooks(node: Node, grads: list) -> list:
         for nr, hook in list(node._retain_hooks.items()):
             if grads[nr] is not None:
                 hook(grads[nr])
-    if node._pre_hooks:
+    if node_hooks and node._pre_hooks:
         for hook in list(node._pre_hooks.values()):
             new = hook(tuple(grads))
             if new is not None:
@@ -110,6 +113,11 @@ def run_backward(roots: Sequence[Any], grads: Sequence[Any], retain_graph: bool,
             node = ready.pop()
             node_grads = buffers.pop(node, None)
             if needed is not None and node not in needed:
+                if node_grads is not None and node in capture_at:
+                    # A node that does not run still has its tensors' hooks (retain_grad's
+                    # too) applied to the gradient it captures.
+                    _capture(node, _tensor_hooks(node, node_grads, node_hooks=False),
+                             capture_at, captured)
                 _skip(node, deps, ready)
             elif type(node) is AccumulateGrad and capture_at is None:
                 _accumulate(node, node_grads)
@@ -137,14 +145,19 @@ def _accumulate(node: AccumulateGrad, node_grads: list | None) -> None:
     node.accumulate(node_grads.pop())  # pop: the accumulator may adopt an unshared grad
 
 
+def _capture(node: Node, node_grads: list, capture_at: dict, captured: list) -> None:
+    for i, nr in capture_at[node]:
+        captured[i] = node_grads[nr]
+
+
 def _execute(node: Node, node_grads: list | None, buffers: dict, deps: dict, ready: list,
              capture_at: dict | None, captured: list | None, retain_graph: bool) -> None:
     if node_grads is not None:
+        if capture_at is not None and node in capture_at:
+            # A node that runs has its gradient captured as it arrives, before any hook.
+            _capture(node, node_grads, capture_at, captured)
         if node._tensor_hooks or node._pre_hooks or node._retain_hooks:
             node_grads = _tensor_hooks(node, node_grads)
-        if capture_at is not None and node in capture_at:
-            for i, nr in capture_at[node]:
-                captured[i] = node_grads[nr]
     if node_grads is None or type(node) is AccumulateGrad or all(
             g is None for g in node_grads):
         in_grads = ()

@@ -68,7 +68,7 @@ class BackwardCFunction(Node, FunctionCtx):
             from ..ops.creation import zeros
             grads = tuple(g if g is not None else zeros(s, dtype=d)
                           for g, (s, d) in zip(grads, self._out_meta))
-        out = self._forward_cls.backward(self, *grads)
+        out = self._forward_cls._backward_fn()(self, *grads)
         out = out if isinstance(out, tuple) else (out,)
         n_args = len(self._arg_slots)
         if len(out) != n_args:
@@ -76,13 +76,21 @@ class BackwardCFunction(Node, FunctionCtx):
                 raise RuntimeError(f"function {self.name()} returned an incorrect number of "
                                    f"gradients (expected {n_args}, got {len(out)})")
         result = [None] * len(self.next_functions)
-        for slot, g in zip(self._arg_slots, out):
-            if slot is not None and g is not None:
-                result[slot] = self._validate(slot, g)
+        for i, (slot, g) in enumerate(zip(self._arg_slots, out)):
+            if g is None:
+                continue
+            if slot is None:
+                raise RuntimeError(f"function {self.name()} returned a gradient different than "
+                                   f"None at position {i + 1}, but the corresponding forward "
+                                   "input was not a Variable")
+            result[slot] = self._validate(slot, g)
         return tuple(result)
 
     def _validate(self, slot: int, grad: Any) -> Any:
         """Reduce a broadcast gradient to the input's shape and cast it to its dtype."""
+        from .._tensor import Tensor
+        if not isinstance(grad, Tensor):
+            raise RuntimeError(f"expected Variable or None (got {type(grad).__name__})")
         shape, dtype = self._in_meta[slot]
         if grad._data.shape != shape:
             if not _expandable(shape, grad._data.shape):
@@ -107,8 +115,9 @@ def _expandable(shape: tuple, target: tuple) -> bool:
 class _FunctionMeta(type):
     def __init__(cls, name: str, bases: tuple, attrs: dict) -> None:
         super().__init__(name, bases, attrs)
+        # The node classes live with BackwardCFunction, whatever module defines ``cls``.
         cls._backward_cls = type(name + "Backward", (BackwardCFunction,),
-                                 {"_forward_cls": cls, "__module__": cls.__module__})
+                                 {"_forward_cls": cls, "__module__": __name__})
 
 
 class Function(metaclass=_FunctionMeta):
@@ -135,6 +144,16 @@ class Function(metaclass=_FunctionMeta):
                                   "your custom autograd.Function to use it with backward mode AD.")
 
     vjp = backward
+
+    @classmethod
+    def _backward_fn(cls) -> Callable:
+        """The user's gradient formula: ``backward`` or its alias ``vjp`` (not both)."""
+        has_backward = cls.backward is not Function.backward
+        has_vjp = cls.vjp is not Function.vjp
+        if has_backward and has_vjp:
+            raise RuntimeError("Implementing both 'backward' and 'vjp' for a custom Function is "
+                               "not allowed. You should only implement one of them.")
+        return cls.vjp if has_vjp else cls.backward
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
@@ -177,6 +196,7 @@ def _connect(ctx: BackwardCFunction, args: tuple, outs: tuple) -> tuple:
                           for o in outs)
     non_diff = getattr(ctx, "_non_diff", set())
     dirty = {id(t) for t in getattr(ctx, "_dirty", ())}
+    _check_dirty(getattr(ctx, "_dirty", ()))
     inputs = {id(a) for a in args if isinstance(a, Tensor)}
     result = []
     for i, o in enumerate(outs):
@@ -189,15 +209,32 @@ def _connect(ctx: BackwardCFunction, args: tuple, outs: tuple) -> tuple:
     return tuple(result)
 
 
+def _check_dirty(dirty: tuple) -> None:
+    """Tensors changed in place by forward: not allowed on leaves that require grad."""
+    for t in dirty:
+        base = t._base
+        if base is not None and base.grad_fn is None and base._requires_grad:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in "
+                               "an in-place operation.")
+        if t.grad_fn is None and t._requires_grad:
+            raise RuntimeError("a leaf Variable that requires grad has been used in an "
+                               "in-place operation.")
+
+
 def _fresh_view(t: Any) -> Any:
     from ..ops.shape import make_view
     return make_view(t, t._data.view())
 
 
 def _save(ctx: BackwardCFunction, outs: list) -> None:
+    from .._tensor import Tensor
     to_save = getattr(ctx, "_to_save", None)
     if to_save is None:
         return
+    for i, t in enumerate(to_save):
+        if t is not None and not isinstance(t, Tensor):
+            raise TypeError("save_for_backward can only save variables, but argument "
+                            f"{i} is of type {type(t).__name__}")
     # Outputs are kept detached (no reference cycle); ``saved()`` re-attaches them to ctx.
     out_ids = {id(o) for o in outs}
     ctx.save(*(t.detach() if t is not None and id(t) in out_ids else t for t in to_save))

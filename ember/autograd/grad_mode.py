@@ -29,18 +29,27 @@ __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_g
 
 class _GradState:
     # One process-wide record read by every op; plain attributes keep the check cheap.
-    __slots__ = ("enabled", "inference", "anomaly", "anomaly_nan")
+    # ``enabled`` is whether ops record; ``grad_mode`` is the flag set by no_grad/enable_grad,
+    # which differ only inside inference mode: there enable_grad reports grad mode as on
+    # while nothing is recorded.
+    __slots__ = ("enabled", "grad_mode", "inference", "anomaly", "anomaly_nan")
 
 
 state = _GradState()
 state.enabled = True
+state.grad_mode = True
 state.inference = False
 state.anomaly = False
 state.anomaly_nan = True
 
 
 def is_grad_enabled() -> bool:
-    return state.enabled
+    return state.grad_mode if state.inference else state.enabled
+
+
+def _set_grad_mode(mode: bool) -> None:
+    state.grad_mode = mode
+    state.enabled = mode and not state.inference
 
 
 def is_inference_mode_enabled() -> bool:
@@ -79,11 +88,13 @@ class _GradModeContext:
     _target = True
 
     def __enter__(self) -> None:
-        self._prev = state.enabled
-        state.enabled = self._target
+        # Inlined (not ``_set_grad_mode``): optimizers enter no_grad on every step.
+        self._prev = (state.enabled, state.grad_mode)
+        state.grad_mode = target = self._target
+        state.enabled = target and not state.inference
 
     def __exit__(self, *exc: object) -> None:
-        state.enabled = self._prev
+        state.enabled, state.grad_mode = self._prev
 
     def clone(self) -> Any:
         return self.__class__()
@@ -130,21 +141,27 @@ class set_grad_enabled(_GradModeContext):  # noqa: N801
     """``set_grad_enabled(False)`` acts at once (like torch), and also works as a context."""
 
     def __init__(self, mode: bool) -> None:
-        self._prev = state.enabled
-        self._target = bool(mode)
-        state.enabled = self._target
+        if not isinstance(mode, bool):
+            kind = type(mode)
+            name = (kind.__name__ if kind.__module__ == "builtins"
+                    else f"{kind.__module__}.{kind.__name__}")
+            raise TypeError("set_grad_enabled(): argument 'enabled' (position 1) must be bool, "
+                            f"not {name}")
+        self._prev = (state.enabled, state.grad_mode)
+        self._target = mode
+        _set_grad_mode(mode)
 
     def __enter__(self) -> None:
         pass
 
     def __exit__(self, *exc: object) -> None:
-        state.enabled = self._prev
+        state.enabled, state.grad_mode = self._prev
 
     def clone(self) -> set_grad_enabled:
         return self.__class__(self._target)
 
     def __call__(self, func: Callable) -> Callable:
-        state.enabled = self._prev  # used as a decorator: do not leave the mode switched
+        state.enabled, state.grad_mode = self._prev  # a decorator leaves the mode as it was
         return super().__call__(func)
 
 
@@ -160,11 +177,12 @@ class inference_mode(_GradModeContext):  # noqa: N801
         self.mode = mode if isinstance(mode, bool) else True
 
     def __enter__(self) -> None:
-        self._prev = (state.enabled, state.inference)
-        state.enabled, state.inference = not self.mode, bool(self.mode)
+        self._prev = (state.enabled, state.grad_mode, state.inference)
+        state.inference = bool(self.mode)
+        _set_grad_mode(not self.mode)
 
     def __exit__(self, *exc: object) -> None:
-        state.enabled, state.inference = self._prev
+        state.enabled, state.grad_mode, state.inference = self._prev
 
     def clone(self) -> inference_mode:
         return self.__class__(self.mode)

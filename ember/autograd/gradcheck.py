@@ -10,12 +10,14 @@ True
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = ["gradcheck", "gradgradcheck", "numerical_jacobian", "analytical_jacobian"]
+__all__ = ["gradcheck", "gradgradcheck", "GradcheckError", "numerical_jacobian",
+           "analytical_jacobian"]
 
 
 def _outputs(fn: Callable, inputs: Sequence[Any]) -> list:
@@ -77,17 +79,41 @@ def analytical_jacobian(fn: Callable, inputs: Sequence[Any]) -> list:
     return [np.stack(r, axis=0) if r else np.zeros((0, t.numel())) for r, t in zip(rows, diff)]
 
 
+class GradcheckError(RuntimeError):
+    """Raised by ``gradcheck`` and ``gradgradcheck`` when the gradients disagree."""
+
+
+def _check_inputs(inputs: Sequence[Any]) -> None:
+    """At least one input must require grad; single precision is allowed but warned about,
+    since central differences in it are too coarse for the default tolerances."""
+    any_grad = False
+    for i, t in enumerate(inputs):
+        if getattr(t, "requires_grad", False):
+            any_grad = True
+            if t._data.dtype not in (np.float64, np.complex128):
+                warnings.warn(f"Input #{i} requires gradient and is not a double precision "
+                              "floating point or complex. This check will likely fail if all "
+                              "the inputs are not of double precision floating point or "
+                              "complex. ", stacklevel=3)
+    if not any_grad:
+        raise ValueError("gradcheck expects at least one input tensor to require gradient, but "
+                         "none of them have requires_grad=True.")
+
+
 def gradcheck(fn: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1e-5,
               rtol: float = 1e-3, raise_exception: bool = True, **_: Any) -> bool:
     """Compare analytical gradients with central differences; raise on mismatch."""
+    from .._tensor import tensor_from_array
     inputs = inputs if isinstance(inputs, (tuple, list)) else (inputs,)
+    _check_inputs(inputs)
     num = numerical_jacobian(fn, inputs, eps)
     ana = analytical_jacobian(fn, inputs)
     for i, (n, a) in enumerate(zip(num, ana)):
         if n.shape != a.shape or not np.allclose(a, n, atol=atol, rtol=rtol):
             if raise_exception:
-                raise RuntimeError(f"Jacobian mismatch for output 0 with respect to input {i},\n"
-                                   f"numerical:{n}\nanalytical:{a}\n")
+                raise GradcheckError(
+                    f"Jacobian mismatch for output 0 with respect to input {i},\n"
+                    f"numerical:{tensor_from_array(n)!r}\nanalytical:{tensor_from_array(a)!r}\n")
             return False
     return True
 

@@ -147,12 +147,32 @@ class Node:
         return _add_to(self, "_pre_hooks", fn)
 
     def _add_tensor_hook(self, output_nr: int, fn: Callable) -> RemovableHandle:
-        return _add_to(self, "_tensor_hooks", (output_nr, fn))
+        return _add_to(self, "_tensor_hooks", (output_nr, _checked_hook(fn)))
 
     def _set_retain_hook(self, output_nr: int, fn: Callable) -> None:
         if self._retain_hooks is None:
             self._retain_hooks = {}
         self._retain_hooks[output_nr] = fn
+
+
+def _checked_hook(fn: Callable) -> Callable:
+    """``fn`` (a ``Tensor.register_hook`` hook), made to reject a replacement gradient of
+    another type, shape or dtype: the graph relies on the gradient matching its tensor."""
+    def hook(grad: Any) -> Any:
+        new = fn(grad)
+        if new is None:
+            return None
+        from .._tensor import Tensor
+        if not isinstance(new, Tensor):
+            raise TypeError(f"expected Variable, but hook returned '{type(new).__name__}'")
+        name = getattr(fn, "__name__", type(fn).__name__)
+        if new._data.shape != grad._data.shape:
+            raise RuntimeError(f"hook '{name}' has changed the size of value")
+        if new._data.dtype != grad._data.dtype:
+            raise RuntimeError(f"hook '{name}' has changed the type of value (was "
+                               f"ember.{grad.dtype._legacy} got ember.{new.dtype._legacy})")
+        return new
+    return hook
 
 
 def _modified_message(t: Any, expected: int) -> str:

@@ -11,7 +11,7 @@ import math
 from typing import Any
 
 from .. import _dtype as D
-from ..ops import reduction as R
+from ..ops.vector_norm import norm as _vector_norm
 from ..ops._core import Tensor, wrap_dim
 from ._common import check_float, check_matrix
 from ._spectral import svdvals
@@ -30,7 +30,7 @@ def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = Fals
                         "not str")
     if isinstance(dim, list):
         dim = tuple(dim)
-    return R.norm(x, float(ord), dim, keepdim, dtype=dtype)
+    return _vector_norm(x, float(ord), dim, keepdim, dtype=dtype)
 
 
 def _matrix_dims(dim: Any, ndim: int) -> tuple:

@@ -49,10 +49,21 @@ def _feature_dropout(input: Tensor, p: float, training: bool, inplace: bool) -> 
     if p == 1.0:
         mask = np.zeros(shape, dtype=data.dtype)
     else:
+        _check_feature_input(input)
         keep = numpy_rng(None).random(shape) >= p
         mask = keep.astype(data.dtype) / data.dtype.type(1.0 - p)
     mask_t = tensor_from_array(mask)
     return input.mul_(mask_t) if inplace else input * mask_t
+
+
+def _check_feature_input(input: Tensor) -> None:
+    """A scaled mask needs channels to draw over and a floating-point input to scale."""
+    data = input._data
+    if data.ndim < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    if data.dtype.kind != "f":
+        name = input.dtype._legacy[:-len("Tensor")]
+        raise RuntimeError(f"result type Float can't be cast to the desired output type {name}")
 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
@@ -96,5 +107,6 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
     if not training or p == 0.0:
         return input
     if nd == 2:  # unbatched (C, L): each channel is one feature
-        return _feature_dropout(input.unsqueeze(0), p, training, inplace).squeeze(0)
+        out = _feature_dropout(input.unsqueeze(0), p, training, inplace)
+        return input if inplace else out.squeeze(0)
     return _feature_dropout(input, p, training, inplace)

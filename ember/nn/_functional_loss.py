@@ -74,7 +74,31 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     """
     reduction = _resolve(size_average, reduce, reduction)
     _loss.check_reduction(reduction)
+    if weight is not None and target._data.dtype.kind != "f":
+        _check_class_weight(input, target, weight)
     return _ce.cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing)
+
+
+def _check_class_weight(input: Tensor, target: Tensor, weight: Tensor) -> None:
+    """Class weights for class-index targets: one per class, in the input's dtype.
+
+    The target is checked first, so that errors come in torch's order.
+    """
+    _ce._check_class_target(input, target)
+    shape, w = input._data.shape, weight._data
+    classes = shape[0] if len(shape) == 1 else shape[1]
+    if len(shape) > 2 and w.size != classes:
+        raise RuntimeError("weight tensor should be defined either for all or no classes")
+    if len(shape) <= 2 and (w.ndim != 1 or w.size != classes):
+        raise RuntimeError(f"weight tensor should be defined either for all {classes} classes "
+                           f"or no classes but got weight tensor of shape: {list(w.shape)}")
+    if w.dtype != input._data.dtype:
+        raise RuntimeError(f"expected scalar type {_type_name(input)} but found "
+                           f"{_type_name(weight)}")
+
+
+def _type_name(t: Tensor) -> str:
+    return t.dtype._legacy[:-len("Tensor")]
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -83,6 +107,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     """Negative log-likelihood of class indices ``target`` under log-probabilities ``input``."""
     reduction = _resolve(size_average, reduce, reduction)
     _loss.check_reduction(reduction)
+    if weight is not None:
+        _check_class_weight(input, target, weight)
     return _ce.nll_loss(input, target, weight, ignore_index, reduction)
 
 
@@ -201,6 +227,8 @@ def kl_div(input: Tensor, target: Tensor, size_average: bool | None = None,
                       "'batchmean' in the next major release.", stacklevel=2)
     if reduction != "batchmean":
         _loss.check_reduction(reduction)
+    if not (input.dtype.is_floating_point and target.dtype.is_floating_point):
+        raise RuntimeError("kl_div: Integral inputs not supported.")
     if log_target:
         loss = target.exp() * (target - input)
     else:

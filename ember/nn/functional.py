@@ -132,7 +132,9 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     if data.size and data.min() < 0:
         raise RuntimeError("Class values must be non-negative.")
     if num_classes == -1:
-        num_classes = int(data.max()) + 1 if data.size else 0
+        if not data.size:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(data.max()) + 1
     elif data.size and data.max() >= num_classes:
         raise RuntimeError("Class values must be smaller than num_classes.")
     classes = array_module(data).arange(num_classes)

@@ -8,6 +8,8 @@ from .indexing import *  # noqa: F403
 from .linalg import *  # noqa: F403
 from .nn_ops import *  # noqa: F403
 from .reduction import *  # noqa: F403
+from .extrema import *  # noqa: F403
+from .vector_norm import *  # noqa: F403
 from .shape import *  # noqa: F403
 from .sorting import *  # noqa: F403
 from .pointwise import *  # noqa: F403

@@ -100,17 +100,60 @@ def _keeps(t: Tensor, scalar: Any) -> bool:
         return not isinstance(scalar, complex) or kind == "c"
     if kind == "b":
         return isinstance(scalar, bool)
+    if type(scalar) is int:  # one outside the dtype's range is wrapped into it, as in torch
+        low, high = _int_range(t._data.dtype)
+        return low <= scalar <= high
     return isinstance(scalar, (int, np.integer, bool, np.bool_))
+
+
+def _int_range(dt: np.dtype) -> tuple:
+    found = _INT_RANGES.get(dt)
+    if found is None:
+        info = np.iinfo(dt)
+        found = _INT_RANGES[dt] = (int(info.min), int(info.max))
+    return found
+
+
+_INT_RANGES: dict = {}
+
+
+def checked_int_scalar(t: Tensor, scalar: Any) -> Any:
+    """``scalar`` converted as torch converts an op's Python-int bound (clamp's): refused
+    when out of range (see ``refuse_wrapped_scalar``), else wrapped into ``t``'s dtype."""
+    refuse_wrapped_scalar(t, scalar)
+    if type(scalar) is int and t._data.dtype.kind in "iu" and not _keeps(t, scalar):
+        return _cast_scalar(t, scalar)
+    return scalar
+
+
+def refuse_wrapped_scalar(t: Any, scalar: Any) -> None:
+    """The ops that convert a Python int with a range check (pow, where) refuse one that
+    does not fit ``t``'s integer dtype, where arithmetic would wrap it."""
+    if type(scalar) is not int or not isinstance(t, Tensor) or t._data.dtype.kind not in "iu":
+        return
+    low, high = _int_range(t._data.dtype)
+    if t._data.dtype.kind == "u":
+        low = -high  # torch lets a negative unsigned value wrap
+    if not low <= scalar <= high:
+        raise RuntimeError(f"value cannot be converted to type {t._data.dtype.name}_t without "
+                           "overflow")
 
 
 def _with_scalar(t: Tensor, scalar: Any):
     if _keeps(t, scalar):
         return t._data
-    return t._data.astype(D.result_type(t, scalar).np)
+    return t._data.astype(D.result_type(t, scalar).np, copy=False)
 
 
 def _cast_scalar(t: Tensor, scalar: Any):
-    return D.result_type(t, scalar).np.type(scalar)
+    dt = D.result_type(t, scalar).np
+    if type(scalar) is int and dt.kind in "iu":
+        # Two's-complement wrap (uint8 tensor * -1 multiplies by 255), torch's conversion.
+        bits = 8 * dt.itemsize
+        scalar &= (1 << bits) - 1
+        if dt.kind == "i" and scalar >= 1 << (bits - 1):
+            scalar -= 1 << bits
+    return dt.type(scalar)
 
 
 def as_tensor_arg(x: Any, like: Tensor | None = None) -> Tensor:

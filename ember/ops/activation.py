@@ -26,7 +26,7 @@ class ReluBackward0(Node):
     def backward(self, grad: Tensor) -> tuple:
         (res,) = self.saved()
         if state.enabled:  # create_graph: the gradient itself must be differentiable
-            return (grad * (res != 0).to(grad.dtype),)
+            return (masked_gradient(ThresholdBackwardBackward0, grad, res._data != 0, res),)
         g = grad._data
         # The 0/1 mask, cast to the gradient's dtype, becomes the result: one array
         # allocated instead of two (in a training step those are cold megabytes).
@@ -35,6 +35,42 @@ class ReluBackward0(Node):
             return (wrap(g * out),)
         np.multiply(out, g, out=out)
         return (wrap(out),)
+
+
+class _MaskedGradientBackward(Node):
+    """Backward of ``grad * mask`` where the 0/1 (or slope) ``mask`` is read off a saved
+    tensor: linear in ``grad``, and of zero derivative in the saved tensor."""
+
+    def backward(self, grad: Tensor) -> tuple:
+        (saved,) = self.saved()
+        mask = self.mask.astype(grad._data.dtype, copy=False)
+        return grad * wrap(mask), wrap(np.zeros_like(saved._data))
+
+
+class ThresholdBackwardBackward0(_MaskedGradientBackward):
+    pass
+
+
+class LeakyReluBackwardBackward0(_MaskedGradientBackward):
+    pass
+
+
+class HardtanhBackwardBackward0(_MaskedGradientBackward):
+    pass
+
+
+def masked_gradient(node_type: type, grad: Tensor, mask: np.ndarray, saved: Tensor) -> Tensor:
+    """``grad * mask`` for a piecewise-linear activation's backward under ``create_graph``.
+
+    The result also depends on the tensor the mask was read from, as in torch (so that a
+    second derivative exists, and is zero, even when ``grad`` itself is a constant).
+    """
+    res = wrap(grad._data * mask.astype(grad._data.dtype, copy=False))
+    node = record(res, node_type, grad, saved)
+    if node is not None:
+        node.mask = mask
+        node.save(saved)
+    return res
 
 
 _ZEROS: dict = {}  # dtype -> a read-only zero buffer, grown to the largest input seen

@@ -1,4 +1,4 @@
-"""Elementwise binary arithmetic: + - * / // % ** maximum minimum, and their in-place forms.
+"""Elementwise binary arithmetic: + - * / // % **, and their in-place forms.
 
 Each op's forward function sits right above its ``...Backward`` node; the shared gradient,
 ``out=`` and in-place machinery is in _binary.py.
@@ -15,11 +15,11 @@ from ..autograd.graph import Node
 from ._binary import (_cast_error, _checked, _fast_inplace, _inplace, _inplace_shape_error,
                       _meta, _record_not_differentiable, _reduce, _shape, _size_error,
                       _tracks, _write_out, _zeros)
-from ._core import Tensor, binary_operands, record, wrap
+from ._core import Tensor, binary_operands, record, refuse_wrapped_scalar, wrap
 from ._errstate import quiet
 
 __all__ = ["add", "sub", "mul", "div", "true_divide", "floor_divide", "remainder", "fmod",
-           "pow", "maximum", "minimum", "rsub",
+           "pow", "rsub",
            "add_", "sub_", "mul_", "div_", "pow_"]
 
 # Re-exported for the other op families, which import them from here.
@@ -212,8 +212,9 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None,
     if rounding_mode is not None:
         return _rounded_div(input, other, rounding_mode, out)
     ad, bd = binary_operands(input, other)
-    if _both_intlike(ad, bd):
-        ad, bd = _as_default_float(ad), _as_default_float(bd)
+    if _both_intlike(ad, bd):  # a Python int divides as it is, not wrapped into the dtype
+        ad = _as_default_float(input if type(input) is int else ad)
+        bd = _as_default_float(other if type(other) is int else bd)
     with quiet():
         try:
             res = wrap(ad / bd)
@@ -231,8 +232,11 @@ def _check_int_divisor(ad: Any, bd: Any) -> None:
 
 
 def _refuse_bool(ad: Any, bd: Any, kernel: str) -> None:
-    if np.result_type(ad, bd) == np.bool_:
-        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+    """torch's rounding kernels take neither bool nor complex operands."""
+    dt = np.result_type(ad, bd)
+    if dt.kind in "bc":
+        raise NotImplementedError(f'"{kernel}" not implemented for '
+                                  f"'{D.scalar_type_name(D.from_np(dt))}'")
 
 
 def _rounded_div(input: Any, other: Any, mode: str, out: Tensor | None) -> Tensor:
@@ -384,8 +388,10 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
     ad, bd = binary_operands(input, exponent)
     if _both_intlike(ad, bd):
         _refuse_bool(ad, bd, "pow")
-        if np.any(np.asarray(bd) < 0):
+        if np.any(np.asarray(exponent if type(exponent) is int else bd) < 0):
             raise RuntimeError("Integers to negative integer powers are not allowed.")
+        refuse_wrapped_scalar(input, exponent)
+        refuse_wrapped_scalar(exponent, input)
     with quiet():
         try:
             res = wrap(np.power(ad, bd))
@@ -407,54 +413,6 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
             node.base, node.meta = input, _meta(exponent)
             node.save(exponent, res.detach())
     return res if out is None else _write_out(res, out, "pow")
-
-
-# -- maximum / minimum ----------------------------------------------------------------------
-class MaximumBackward0(Node):
-    def backward(self, grad: Tensor) -> tuple:
-        a, b = self.saved()
-        # Ties split the gradient evenly between both operands, as torch does.
-        return _split_by(grad, (a > b), (a == b), self.meta)
-
-
-class MinimumBackward0(Node):
-    def backward(self, grad: Tensor) -> tuple:
-        a, b = self.saved()
-        return _split_by(grad, (a < b), (a == b), self.meta)
-
-
-def _split_by(grad: Tensor, a_wins: Tensor, tie: Tensor, meta: tuple) -> tuple:
-    wa = a_wins.to(grad.dtype) + tie.to(grad.dtype) * 0.5
-    ga = None if meta[0] is None else _reduce(grad * wa, meta[0])
-    gb = None if meta[1] is None else _reduce(grad * (1 - wa), meta[1])
-    return ga, gb
-
-
-def _extremum(np_fn: Any, node_type: type, input: Tensor, other: Tensor, out: Any,
-              name: str) -> Tensor:
-    if not isinstance(other, Tensor):
-        raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not "
-                        f"{type(other).__name__}")
-    ad, bd = binary_operands(input, other)
-    try:
-        res = wrap(np_fn(ad, bd))
-    except ValueError:
-        raise _size_error(_shape(ad), _shape(bd)) from None
-    node = record(res, node_type, input, other)
-    if node is not None:
-        node.meta = (_meta(input), _meta(other))
-        node.save(input, other)
-    return res if out is None else _write_out(res, out, name)
-
-
-def maximum(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
-    """Elementwise maximum (NaN propagates)."""
-    return _extremum(np.maximum, MaximumBackward0, input, other, out, "maximum")
-
-
-def minimum(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
-    """Elementwise minimum (NaN propagates)."""
-    return _extremum(np.minimum, MinimumBackward0, input, other, out, "minimum")
 
 
 # -- in-place forms ------------------------------------------------------------------------

@@ -22,7 +22,8 @@ import numpy as np
 from ..autograd.graph import Node
 from ..autograd.views import rebase_view
 from ._core import Tensor, edge, state, sum_to, wrap
-from .indexing import _adv_key, _Plan, _plan, _region, _unique_positions
+from .indexing import (_adv_key, _Plan, _plan, _region, _type_name, _unique_positions,
+                       list_key)
 from .shape import _expand_target
 
 __all__ = ["setitem", "index_put_", "index_put"]
@@ -65,6 +66,53 @@ class FillBackward3(CopySlices):
 
 
 _SCALARS = (int, float, bool)
+_F32_MAX = float(np.finfo(np.float32).max)
+_C_TYPES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int",
+            "int64": "int64_t", "float32": "float", "float64": "double", "float16": "double",
+            "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+_INT_RANGES = {np.dtype(t): (int(np.iinfo(t).min), int(np.iinfo(t).max))
+               for t in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16,
+                         np.uint32, np.uint64)}
+_INT64_MIN, _INT64_END = -2 ** 63, 2 ** 63
+
+
+def check_scalar(value: Any, dtype: np.dtype) -> Any:
+    """``value`` (a Python number) as ``dtype`` stores it, or torch's error when it cannot.
+
+    Integer targets take floats within their range (truncated) and ints within it (unsigned
+    ones also take negative ints down to ``-max``, which wrap); float32 refuses finite
+    floats beyond its range; real targets refuse complex numbers with an imaginary part;
+    bool takes anything; ints beyond 64 bits never convert.
+    """
+    if isinstance(value, int) and not _INT64_MIN <= value < _INT64_END:
+        raise ValueError("Overflow when unpacking long long")
+    kind = dtype.kind
+    if kind == "b" or isinstance(value, bool):
+        return bool(value) if kind == "b" else value
+    if isinstance(value, complex) and kind != "c":
+        if value.imag:
+            raise _overflow(dtype)
+        value = value.real
+    bounds = _INT_RANGES.get(dtype)
+    if isinstance(value, int):
+        if bounds is not None:
+            low = -bounds[1] if bounds[0] == 0 else bounds[0]
+            if not low <= value <= bounds[1]:
+                raise _overflow(dtype)
+            if value < 0 and kind == "u":
+                return value + bounds[1] + 1  # wraps, as a C cast does
+    elif isinstance(value, float):
+        if bounds is not None:
+            if not bounds[0] <= value <= bounds[1]:  # NaN fails too
+                raise _overflow(dtype)
+        elif dtype.itemsize == 4 * (1 + (kind == "c")) and _F32_MAX < abs(value) < np.inf:
+            raise _overflow(dtype)
+    return value
+
+
+def _overflow(dtype: np.dtype) -> RuntimeError:
+    name = _C_TYPES.get(dtype.name, dtype.name)
+    return RuntimeError(f"value cannot be converted to type {name} without overflow")
 
 
 def setitem(self: Tensor, key: Any, value: Any) -> None:
@@ -73,22 +121,41 @@ def setitem(self: Tensor, key: Any, value: Any) -> None:
     if ((kt is int or kt is slice and (key.step is None or key.step > 0))
             and type(value) in _SCALARS and not (state.enabled and self._requires_grad)
             and self._data.ndim):
-        try:  # the common untracked case, kept short
-            self._data[key] = value
+        data = self._data
+        # A float tensor takes any int64 and any float that float32 holds: no call needed.
+        if type(value) is bool or data.dtype.kind == "f" and (
+                -_F32_MAX <= value <= _F32_MAX if type(value) is float
+                else _INT64_MIN <= value < _INT64_END):
+            pass
+        else:
+            value = check_scalar(value, data.dtype)
+        try:
+            data[key] = value
         except IndexError:
             pass  # let the full path raise torch's message
         else:
             self._version[0] += 1
             return
-    _assign(self, key, value, False, self)
+    if key is False:
+        return  # torch writes nothing and leaves the history alone
+    _assign(self, key, value, False, self, True)
 
 
-def _assign(target: Tensor, key: Any, value: Any, accumulate: bool, source: Tensor) -> None:
+def _assign(target: Tensor, key: Any, value: Any, accumulate: bool, source: Tensor,
+            from_setitem: bool = False) -> None:
     """Write (or add) ``value`` at ``key`` into ``target``, recording the graph edge of the
-    old contents as ``source``'s (``target`` itself, or the input of an out-of-place op)."""
+    old contents as ``source``'s (``target`` itself, or the input of an out-of-place op).
+
+    ``t[key] = value`` (``from_setitem``) drops the value's leading size-1 dims first, as
+    torch does; ``index_put_`` takes the value as it is.
+    """
     if not isinstance(value, (Tensor, int, float, bool, complex, np.generic)):
-        raise TypeError(f"can't assign a {type(value).__name__} to a "
+        raise TypeError(f"can't assign a {_type_name(value)} to a "
                         f"ember.{target.dtype._legacy}")
+    if type(key) is list:
+        key = list_key(key, 4)  # warns at the caller of ``t[key] = v``
+    if from_setitem:
+        key = _true_as_none(key)
     # A lone key is read as a one-item tuple, so ``t[:] = v`` writes the whole tensor.
     plan = _plan(key if isinstance(key, tuple) else (key,), target._data.shape)
     tracking = state.enabled and (source._requires_grad or (
@@ -96,12 +163,26 @@ def _assign(target: Tensor, key: Any, value: Any, accumulate: bool, source: Tens
     if tracking and source is target:
         _check_leaf(target, plan)
     if isinstance(value, Tensor):
-        value = _fit_value(value, target, plan)
-    _write(target._data, plan, value._data if isinstance(value, Tensor) else value,
-           accumulate)
+        value = _fit_value(value, target, plan, accumulate, from_setitem)
+        data = value._data
+        if _fills_mask(plan, data, accumulate):
+            data = data.reshape(())
+    else:
+        data = check_scalar(value, target._data.dtype)
+    _write(target._data, plan, data, accumulate)
     target._version[0] += 1
     if tracking:
         _record_assign(target, key, plan, value, accumulate, source)
+
+
+def _true_as_none(key: Any) -> Any:
+    """In ``t[key] = v`` a ``True`` only adds a dim of size 1, as ``None`` does (the value
+    is then copied into that view, not put through an index)."""
+    if key is True:
+        return None
+    if type(key) is tuple and any(k is True for k in key):
+        return tuple(None if k is True else k for k in key)
+    return key
 
 
 def _check_leaf(t: Tensor, plan: _Plan) -> None:
@@ -118,32 +199,56 @@ def _scalar_name(t: Tensor) -> str:
     return t.dtype._legacy[:-len("Tensor")]
 
 
-def _fit_value(value: Tensor, target: Tensor, plan: _Plan) -> Tensor:
+def _fills_mask(plan: _Plan, value: np.ndarray, accumulate: bool) -> bool:
+    """True when one bool mask receives a one-element value: torch then fills the mask (as
+    ``masked_fill`` does), so the value's dtype and shape need not match."""
+    return (not accumulate and value.size == 1 and len(plan.adv) == 1
+            and plan.adv[0][1].dtype == np.bool_)
+
+
+def _drop_leading_ones(value: Tensor) -> Tensor:
+    shape = value._data.shape
+    n = 0
+    while n < len(shape) and shape[n] == 1:
+        n += 1
+    return value.view(shape[n:]) if n else value
+
+
+def _fit_value(value: Tensor, target: Tensor, plan: _Plan, accumulate: bool,
+               from_setitem: bool) -> Tensor:
     """Broadcast ``value`` to the written region, or raise torch's message."""
     region = _region(target._data, plan)
     if plan.adv:
+        if from_setitem:
+            value = _drop_leading_ones(value)
+        if _fills_mask(plan, value._data, accumulate):
+            return value
+        _check_put_shape(value, region, plan)
         if value._data.dtype != region.dtype:
             raise RuntimeError("Index put requires the source and destination dtypes match, got "
                                f"{_scalar_name(target)} for the destination and "
                                f"{_scalar_name(value)} for the source.")
-        probe = np.broadcast_to(np.zeros((), dtype=bool), region.shape)
-        shape = probe[_adv_key(plan, region.ndim)].shape
-        vshape = value._data.shape
-        if len(vshape) > len(shape) or any(v not in (1, s) for v, s in
-                                           zip(vshape[::-1], shape[::-1])):
-            raise RuntimeError(f"shape mismatch: value tensor of shape {list(vshape)} "
-                               f"cannot be broadcast to indexing result of shape "
-                               f"{list(shape)}")
         return value
     vshape = value._data.shape
     if not vshape or vshape == region.shape:
         return value  # a 0-d value fills the region
-    while len(vshape) > region.ndim and vshape[0] == 1:  # leading 1s are dropped, as in torch
+    # Leading 1s are dropped (torch records this view whenever the shapes differ).
+    while vshape and vshape[0] == 1:
         vshape = vshape[1:]
-    value = value.view(vshape)  # torch records this view whenever the shapes differ
+    value = value.view(vshape)
     if vshape != region.shape:
         value = value.expand(_expand_target(value._data, region.shape))
     return value
+
+
+def _check_put_shape(value: Tensor, region: np.ndarray, plan: _Plan) -> None:
+    probe = np.broadcast_to(np.zeros((), dtype=bool), region.shape)
+    shape = probe[_adv_key(plan, region.ndim)].shape
+    vshape = value._data.shape
+    if len(vshape) > len(shape) or any(v not in (1, s) for v, s in
+                                       zip(vshape[::-1], shape[::-1])):
+        raise RuntimeError(f"shape mismatch: value tensor of shape {list(vshape)} "
+                           f"cannot be broadcast to indexing result of shape {list(shape)}")
 
 
 def _write(data: np.ndarray, plan: _Plan, value: Any, accumulate: bool) -> None:
@@ -176,14 +281,31 @@ def _record_assign(target: Tensor, key: Any, plan: _Plan, value: Any, accumulate
         rebase_view(target)
 
 
+def _put_indices(input: Tensor, indices: Any, values: Any, name: str) -> tuple:
+    """``indices`` as a key, after the argument checks torch makes (tensors only)."""
+    if not isinstance(values, Tensor):
+        raise TypeError(f"{name}(): argument 'values' (position 2) must be Tensor, not "
+                        f"{type(values).__name__}")
+    indices = tuple(indices)
+    for i, index in enumerate(indices):
+        if not isinstance(index, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{type(index).__name__}")
+    if len(indices) > input._data.ndim:
+        raise IndexError(f"too many indices for tensor of dimension {input._data.ndim} "
+                         f"(got {len(indices)})")
+    return indices
+
+
 def index_put_(self: Tensor, indices: Any, values: Any, accumulate: bool = False) -> Tensor:
     """``self[indices] = values`` in place; with ``accumulate``, repeated indices add up."""
-    _assign(self, tuple(indices), values, accumulate, self)
+    _assign(self, _put_indices(self, indices, values, "index_put_"), values, accumulate, self)
     return self
 
 
 def index_put(input: Tensor, indices: Any, values: Any, accumulate: bool = False) -> Tensor:
     """Out-of-place ``index_put_``."""
+    key = _put_indices(input, indices, values, "index_put")
     out = wrap(input._data.copy())
-    _assign(out, tuple(indices), values, accumulate, input)
+    _assign(out, key, values, accumulate, input)
     return out

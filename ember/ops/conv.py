@@ -43,24 +43,41 @@ def _tuple(v: Any, n: int, name: str) -> tuple:
     return v
 
 
-def _check_types(input: Tensor, weight: Tensor, bias: Tensor | None) -> None:
-    a, b = input._data.dtype, weight._data.dtype
-    if a != b:
-        if a.itemsize > b.itemsize:
-            raise RuntimeError(f"expected scalar type {_scalar_name(a)} but found "
-                               f"{_scalar_name(b)}")
-        raise RuntimeError(f"Input type (ember.{input.dtype._legacy}) and weight type "
-                           f"(ember.{weight.dtype._legacy}) should be the same or input should "
-                           "be a MKLDNN tensor and weight is a dense tensor")
-    if bias is not None and bias._data.dtype != a:
-        raise RuntimeError(f"Input type ({input.dtype.name.replace('float32', 'float')}) and "
-                           f"bias type ({bias.dtype.name.replace('float64', 'double')}) "
-                           "should be the same")
+def _check_types(input: Tensor, weight: Tensor, bias: Tensor | None,
+                 transposed: bool = False) -> None:
+    a = input._data.dtype
+    # A plain convolution adds the bias inside its kernel, so it checks the bias first; the
+    # transposed one adds it afterwards in the input's dtype.
+    if not transposed and bias is not None and bias._data.dtype != a:
+        raise RuntimeError(f"Input type ({_cpp_name(a)}) and bias type "
+                           f"({_cpp_name(bias._data.dtype)}) should be the same")
+    if weight._data.dtype != a:
+        x = input._data
+        if a == np.float32 and x.ndim > 0 and x.shape[0] > 1 and x.ndim == weight._data.ndim:
+            # torch routes batched float32 convolutions to its MKLDNN kernel, which words
+            # the mismatch differently
+            raise RuntimeError(f"Input type (ember.{input.dtype._legacy}) and weight type "
+                               f"(ember.{weight.dtype._legacy}) should be the same or input "
+                               "should be a MKLDNN tensor and weight is a dense tensor")
+        raise RuntimeError(f"expected scalar type {_scalar_name(a)} but found "
+                           f"{_scalar_name(weight._data.dtype)}")
+
+
+_CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
+              "bfloat16": "c10::BFloat16", "int64": "long int", "int32": "int",
+              "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+              "bool": "bool"}
+
+
+def _cpp_name(dt: np.dtype) -> str:
+    """The C++ element type name torch prints in its convolution type errors."""
+    return _CPP_NAMES.get(dt.name, dt.name)
 
 
 def _scalar_name(dt: np.dtype) -> str:
     return {"float64": "Double", "float32": "Float", "float16": "Half", "int64": "Long",
-            "int32": "Int"}.get(dt.name, dt.name.capitalize())
+            "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+            "bfloat16": "BFloat16"}.get(dt.name, dt.name.capitalize())
 
 
 def _check_shapes(x: np.ndarray, w: np.ndarray, bias: Tensor | None, groups: int,
@@ -95,6 +112,15 @@ def _as_batched(input: Tensor, dims: int, name: str) -> tuple:
                        f"{name}, but got input of size: [{sizes}]")
 
 
+_warned_same_copy = False
+
+
+def _note_same_copy_warned() -> None:
+    # torch emits this warning once per process, not once per call site.
+    global _warned_same_copy
+    _warned_same_copy = True
+
+
 def _resolve_padding(padding: Any, kernel: tuple, dilation: tuple, stride: tuple) -> tuple:
     """Per spatial dim (before, after) padding; 'same' may be asymmetric (extra at the end)."""
     n = len(kernel)
@@ -106,7 +132,8 @@ def _resolve_padding(padding: Any, kernel: tuple, dilation: tuple, stride: tuple
         if any(s != 1 for s in stride):
             raise RuntimeError("padding='same' is not supported for strided convolutions")
         totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
-        if any(t % 2 for t in totals):
+        if any(t % 2 for t in totals) and not _warned_same_copy:
+            _note_same_copy_warned()
             warnings.warn("Using padding='same' with even kernel lengths and odd dilation may "
                           "require a zero-padded copy of the input be created", stacklevel=4)
         return tuple((t // 2, t - t // 2) for t in totals)
@@ -117,13 +144,14 @@ def _resolve_padding(padding: Any, kernel: tuple, dilation: tuple, stride: tuple
 
 
 def _geometry(in_hw: tuple, kernel: tuple, stride: tuple, dilation: tuple, pads: tuple,
-              groups: int) -> Geometry:
+              groups: int, dims: int = 2) -> Geometry:
     padded = tuple(s + a + b for s, (a, b) in zip(in_hw, pads))
     span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
     if any(p < k for p, k in zip(padded, span)):
-        raise RuntimeError(f"Calculated padded input size per channel: ({_by(padded)}). "
-                           f"Kernel size: ({_by(span)}). Kernel size can't be greater than "
-                           "actual input size")
+        # a lifted 1-d convolution reports only its real (last) dimension
+        raise RuntimeError(f"Calculated padded input size per channel: "
+                           f"({_by(padded[-dims:])}). Kernel size: ({_by(span[-dims:])}). "
+                           "Kernel size can't be greater than actual input size")
     out = tuple((p - k) // s + 1 for p, k, s in zip(padded, span, stride))
     return Geometry(kernel, stride, dilation, pads[0] + pads[1], groups, out, padded)
 
@@ -135,6 +163,39 @@ def _by(sizes: tuple) -> str:
 def _check_stride(stride: tuple) -> None:
     if any(s <= 0 for s in stride):
         raise RuntimeError("non-positive stride is not supported")
+
+
+def _check_groups(groups: int) -> None:
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+
+
+def _check_dilation(dilation: tuple, transposed: bool) -> None:
+    """Positive dilation; 1-d dilation is reported as its 2-d lift (height 1), as torch."""
+    if all(d > 0 for d in dilation):
+        return
+    lifted = (1,) * (2 - len(dilation)) + tuple(dilation)
+    if transposed:
+        got = f"dilation_height: {lifted[0]}, dilation_width: {lifted[1]}"
+    else:
+        got = str(list(lifted))
+    raise RuntimeError(f"dilation should be greater than zero, but got {got}")
+
+
+def _check_weight_rank(x: np.ndarray, w: np.ndarray, dims: int, stride: tuple) -> None:
+    """The weight's rank must match the convolution's: torch names the first argument off."""
+    if w.ndim < 3:
+        raise RuntimeError("weight should have at least three dimensions")
+    if w.ndim - 2 == dims:
+        return
+    if dims != 1:  # the expanded stride no longer fits the weight's spatial rank
+        raise RuntimeError(f"expected stride to be a single integer value or a list of "
+                           f"{w.ndim - 2} values to match the convolution dimensions, but got "
+                           f"stride={list(stride)}")
+    size = lambda s: "[" + ", ".join(str(i) for i in s) + "]"  # noqa: E731
+    raise RuntimeError(f"Expected {w.ndim}-dimensional input for {w.ndim}-dimensional weight "
+                       f"{size(w.shape)}, but got {x.ndim}-dimensional input of size "
+                       f"{size(x.shape)} instead")
 
 
 def _lift(dims: int, stride: tuple, dilation: tuple, pads: tuple) -> tuple:
@@ -203,10 +264,13 @@ def _convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any
         return _convolution(input.unsqueeze(0), weight, bias, stride, padding, dilation,
                             groups, dims).squeeze(0)
     w = weight._data
-    _check_shapes(x, w, bias, groups, transposed=False)
     stride, dilation = _tuple(stride, dims, "stride"), _tuple(dilation, dims, "dilation")
-    _check_stride(stride)
+    _check_weight_rank(x, w, dims, stride)
+    _check_groups(groups)
     pads = _resolve_padding(padding, w.shape[2:], dilation, stride)
+    _check_stride(stride)
+    _check_shapes(x, w, bias, groups, transposed=False)
+    _check_dilation(dilation, transposed=False)
     if any(a != b for a, b in pads):  # 'same' with an odd total: pad the end first, as torch
         from .padding import pad as _pad
         extra = [v for a, b in reversed(pads) for v in (0, b - a)]
@@ -215,7 +279,7 @@ def _convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any
     if dims == 1:
         x, w = x[:, :, None, :], w[:, :, None, :]
     stride, dilation, pads = _lift(dims, stride, dilation, pads)
-    geo = _geometry(x.shape[2:], w.shape[2:], stride, dilation, pads, groups)
+    geo = _geometry(x.shape[2:], w.shape[2:], stride, dilation, pads, groups, dims)
     out = conv_forward(x, w, geo, None if bias is None else bias._data)
     res = wrap(out[:, :, 0, :] if dims == 1 else out)
     # the weight gradient rebuilds the columns from the input: only a view of it is kept
@@ -269,18 +333,21 @@ def _transposed_geometry(x: np.ndarray, w: np.ndarray, stride: tuple, padding: t
 def _conv_transpose(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any,
                     padding: Any, output_padding: Any, groups: int, dilation: Any,
                     dims: int) -> Tensor:
-    _check_types(input, weight, bias)
+    _check_types(input, weight, bias, transposed=True)
     x, unbatched = _as_batched(input, dims, f"conv_transpose{dims}d")
     if unbatched:
         return _conv_transpose(input.unsqueeze(0), weight, bias, stride, padding,
                                output_padding, groups, dilation, dims).squeeze(0)
     w = weight._data
-    _check_shapes(x, w, bias, groups, transposed=True)
     args = [_tuple(v, dims, k) for v, k in ((stride, "stride"), (padding, "padding"),
             (output_padding, "output_padding"), (dilation, "dilation"))]
-    _check_stride(args[0])
+    _check_weight_rank(x, w, dims, args[0])
+    _check_groups(groups)
     if any(p < 0 for p in args[1]):
         raise RuntimeError("negative padding is not supported")
+    _check_stride(args[0])
+    _check_shapes(x, w, bias, groups, transposed=True)
+    _check_dilation(args[3], transposed=True)
     if dims == 1:
         x, w = x[:, :, None, :], w[:, :, None, :]
         args = [(unit,) + v for v, unit in zip(args, (1, 0, 0, 1))]

@@ -56,8 +56,9 @@ def _check_class_target(input: Tensor, target: Tensor) -> None:
                          f"({tshape[0] if tshape else 0}).")
     if len(ishape) <= 2 and len(tshape) > 1:
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-    if len(ishape) == 1 and len(tshape) != 0:
-        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if len(ishape) == 1 and len(tshape) == 1 and tshape[0] != 1:
+        raise ValueError("For 1D input, 1D target must have size 1, but got target size: "
+                         f"{tshape[0]}")
     expected = (ishape[0], *ishape[2:])
     if len(ishape) > 2 and tshape != expected:
         if len(ishape) != 4:
@@ -351,6 +352,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     ``target`` holds class indices, or class probabilities shaped like ``input``.
     """
     probs = _check_cross_entropy(input, target, weight, ignore_index, label_smoothing)
+    label_smoothing = max(label_smoothing, 0.0)  # torch smooths only by a positive amount
     canon = _Canonical(input._data.shape)
     _check_weight(weight, canon.c)
     logp = _log_softmax3(input._data.reshape(canon.view))
@@ -381,7 +383,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
 def _check_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None,
                          ignore_index: int, label_smoothing: float) -> bool:
     """torch's argument checks; True when ``target`` holds class probabilities."""
-    if not 0.0 <= label_smoothing <= 1.0:
+    if label_smoothing > 1.0:  # torch lets a negative value through
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     _no_weight_grad(weight)
     probs = input._data.shape == target._data.shape

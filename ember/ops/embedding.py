@@ -49,14 +49,16 @@ class EmbeddingBackward0(Node):
 
 def _check_indices(input: Tensor, num: int) -> np.ndarray:
     idx = input._data
-    if idx.dtype.kind not in "iu":
+    if idx.dtype not in (np.int64, np.int32):
+        # torch names a bool tensor by its legacy type object
+        got = "CPUBoolType" if idx.dtype == np.bool_ else f"ember.{input.dtype._legacy}"
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the "
-                           "following scalar types: Long, Int; but got "
-                           f"ember.{input.dtype._legacy} instead (while checking arguments "
-                           "for embedding)")
-    if idx.size and (idx.min() < -num or idx.max() >= num):
+                           f"following scalar types: Long, Int; but got {got} instead (while "
+                           "checking arguments for embedding)")
+    # unlike Python indexing, negative indices are out of range
+    if idx.size and (idx.min() < 0 or idx.max() >= num):
         raise IndexError("index out of range in self")
-    return np.where(idx < 0, idx + num, idx) if idx.size and idx.min() < 0 else idx
+    return idx
 
 
 def embedding_renorm_(weight: Tensor, input: Tensor, max_norm: float,
@@ -80,6 +82,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
     >>> embedding(ember.tensor([[0, 2]]), ember.eye(3)).shape
     ember.Size([1, 2, 3])
     """
+    if weight._data.ndim != 2:
+        raise RuntimeError("'weight' must be 2-D")
     num = weight._data.shape[0]
     if padding_idx is not None:
         if not -num <= padding_idx < num:

@@ -1,5 +1,5 @@
 """Extremes and logical reductions: max/min (with indices), amax/amin, argmax/argmin,
-all, any, count_nonzero.
+all, any, count_nonzero; and the NaN-ignoring elementwise extremes fmax/fmin.
 
 >>> import ember
 >>> x = ember.tensor([[1.0, 5.0], [3.0, 2.0]])
@@ -16,11 +16,14 @@ from typing import Any
 
 import numpy as np
 
+from .. import _dtype as D
 from ..autograd.graph import Node
-from ._core import Tensor, record, wrap, wrap_dim
+from ._binary import _meta, _reduce, _shape, _size_error, _write_out
+from ._core import Tensor, binary_operands, record, wrap, wrap_dim
 from .reduction import _axes, _expand_back, _finish, _values_indices
 
-__all__ = ["max", "min", "amax", "amin", "argmax", "argmin", "all", "any", "count_nonzero"]
+__all__ = ["max", "min", "amax", "amin", "argmax", "argmin", "all", "any", "count_nonzero",
+           "fmax", "fmin", "maximum", "minimum"]
 
 
 # -- max / min -------------------------------------------------------------------------------
@@ -75,6 +78,13 @@ def _empty_error(name: str, dim: int | None) -> Exception:
     return IndexError(f"{name}(): Expected reduction dim {dim} to have non-zero size.")
 
 
+def _refuse_complex(data: np.ndarray, kernel: str) -> None:
+    """Complex numbers have no order: torch's kernels refuse them."""
+    if data.dtype.kind == "c":
+        raise NotImplementedError(f'"{kernel}" not implemented for '
+                                  f"'{D.scalar_type_name(D.from_np(data.dtype))}'")
+
+
 def _extreme(input: Tensor, dim: Any, keepdim: bool, largest: bool, out: Any) -> Any:
     name = "max" if largest else "min"
     if isinstance(dim, Tensor):  # max(a, b) is maximum(a, b)
@@ -82,6 +92,7 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, largest: bool, out: Any) ->
         return (maximum if largest else minimum)(input, dim, out=out)
     data = input._data
     if dim is None:
+        _refuse_complex(data, f"{name}_all")
         if data.size == 0:
             raise _empty_error(name, None)
         res = wrap(np.asarray(data.max() if largest else data.min()))
@@ -94,6 +105,8 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, largest: bool, out: Any) ->
         raise TypeError(f"{name}() received an invalid combination of arguments - got "
                         f"(dim={type(dim).__name__}, )")
     d = wrap_dim(int(dim), data.ndim)
+    if data.dtype.kind == "c":
+        raise RuntimeError(f"{name}(): does not support complex input")
     values, indices = _values_and_indices(data, d, keepdim, largest, name)
     node = record(values, MaxBackward0 if largest else MinBackward0, input)
     if node is not None:
@@ -131,10 +144,10 @@ def _amax_amin(input: Tensor, dim: Any, keepdim: bool, largest: bool, out: Any) 
     data = input._data
     name = "amax" if largest else "amin"
     axes = _axes(dim, data.ndim)
+    _refuse_complex(data, f"{name[1:]}_values_cpu")
     if data.size == 0:
         if dim == () or dim is None or not builtins.all(data.shape[a] for a in axes):
-            raise _empty_error(name, None if dim in ((), None) else
-                               next(a for a in axes if data.shape[a] == 0))
+            raise _empty_error(name, None if dim in ((), None) else _first_empty(dim, data))
     fn = np.max if largest else np.min
     res = wrap(np.asarray(fn(data, axis=axes, keepdims=keepdim and data.ndim > 0)))
     node = record(res, AmaxBackward0 if largest else AminBackward0, input)
@@ -142,6 +155,15 @@ def _amax_amin(input: Tensor, dim: Any, keepdim: bool, largest: bool, out: Any) 
         node.axes, node.keepdim = axes, keepdim and data.ndim > 0
         node.save(input, res.detach())
     return _finish(res, out, name)
+
+
+def _first_empty(dim: Any, data: np.ndarray) -> Any:
+    """The first of the dims, as the caller wrote it, along which ``data`` is empty."""
+    dims = dim.tolist() if isinstance(dim, Tensor) else dim
+    for d in (dims if isinstance(dims, (tuple, list)) else (dims,)):
+        if data.shape[wrap_dim(int(d), data.ndim)] == 0:
+            return d
+    return None
 
 
 def amax(input: Tensor, dim: Any = (), keepdim: bool = False, *,
@@ -160,8 +182,9 @@ def _arg_extreme(input: Tensor, dim: Any, keepdim: bool, largest: bool) -> Tenso
     data = input._data
     fn = data.argmax if largest else data.argmin  # the methods skip NumPy's dispatch layer
     name = "argmax" if largest else "argmin"
-    if data.dtype == np.bool_:
-        raise RuntimeError(f"{name}(): does not support bool input")
+    if data.dtype.kind in "bc":
+        kind = "bool" if data.dtype.kind == "b" else "complex"
+        raise RuntimeError(f"{name}(): does not support {kind} input")
     if dim is None:
         if data.size == 0:
             raise IndexError(f"{name}(): Expected reduction dim to be specified for "
@@ -215,3 +238,83 @@ def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
     """Number of non-zero elements (over ``dim``), as int64."""
     axes = None if dim is None else _axes(dim, input._data.ndim)
     return wrap(np.asarray(np.count_nonzero(input._data, axis=axes), dtype=np.int64))
+
+
+# -- fmax / fmin ------------------------------------------------------------------------------
+class FmaxBackward0(Node):  # the gradient follows the value picked (``input`` on ties)
+    def backward(self, grad: Tensor) -> tuple:
+        a, b = self.saved()
+        return _follow_pick(grad, (a >= b) | b.isnan(), self.meta)
+
+
+class FminBackward0(Node):
+    def backward(self, grad: Tensor) -> tuple:
+        a, b = self.saved()
+        return _follow_pick(grad, (a <= b) | b.isnan(), self.meta)
+
+
+def _follow_pick(grad: Tensor, input_picked: Tensor, meta: tuple) -> tuple:
+    from .compare import where
+    ga = None if meta[0] is None else _reduce(where(input_picked, grad, 0.0), meta[0])
+    gb = None if meta[1] is None else _reduce(where(input_picked, 0.0, grad), meta[1])
+    return ga, gb
+
+
+def fmax(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise maximum that ignores NaN (NaN only where both operands are NaN)."""
+    return _extremum(np.fmax, FmaxBackward0, input, other, out, "fmax")
+
+
+def fmin(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise minimum that ignores NaN (NaN only where both operands are NaN)."""
+    return _extremum(np.fmin, FminBackward0, input, other, out, "fmin")
+
+
+# -- maximum / minimum ----------------------------------------------------------------------
+class MaximumBackward0(Node):
+    def backward(self, grad: Tensor) -> tuple:
+        a, b = self.saved()
+        # Ties split the gradient evenly between both operands, as torch does.
+        return _split_by(grad, (a > b), (a == b), self.meta)
+
+
+class MinimumBackward0(Node):
+    def backward(self, grad: Tensor) -> tuple:
+        a, b = self.saved()
+        return _split_by(grad, (a < b), (a == b), self.meta)
+
+
+def _split_by(grad: Tensor, a_wins: Tensor, tie: Tensor, meta: tuple) -> tuple:
+    wa = a_wins.to(grad.dtype) + tie.to(grad.dtype) * 0.5
+    ga = None if meta[0] is None else _reduce(grad * wa, meta[0])
+    gb = None if meta[1] is None else _reduce(grad * (1 - wa), meta[1])
+    return ga, gb
+
+
+def _extremum(np_fn: Any, node_type: type, input: Tensor, other: Tensor, out: Any,
+              name: str) -> Tensor:
+    if not isinstance(other, Tensor):
+        raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not "
+                        f"{type(other).__name__}")
+    ad, bd = binary_operands(input, other)
+    if ad.dtype.kind == "c":  # no order on complex numbers
+        raise RuntimeError(f"{name} not implemented for complex tensors.")
+    try:
+        res = wrap(np_fn(ad, bd))
+    except ValueError:
+        raise _size_error(_shape(ad), _shape(bd)) from None
+    node = record(res, node_type, input, other)
+    if node is not None:
+        node.meta = (_meta(input), _meta(other))
+        node.save(input, other)
+    return res if out is None else _write_out(res, out, name)
+
+
+def maximum(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise maximum (NaN propagates)."""
+    return _extremum(np.maximum, MaximumBackward0, input, other, out, "maximum")
+
+
+def minimum(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise minimum (NaN propagates)."""
+    return _extremum(np.minimum, MinimumBackward0, input, other, out, "minimum")

@@ -19,6 +19,7 @@ tensor([-1.,  4., -1.])
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -48,18 +49,52 @@ class _Plan:
         self.whole = True        # no step at all: the key addresses the whole tensor
 
 
+_INDEX_TENSOR_DTYPES = (np.dtype(np.int64), np.dtype(np.int32))
+_SEQUENCES = (list, tuple, range)
+
+_LIST_KEY_WARNING = (
+    "Using a non-tuple sequence for multidimensional indexing is deprecated and will be "
+    "changed in pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will "
+    "be interpreted as tensor index, x[ember.tensor(seq)], which will result either in an "
+    "error or a different result")
+
+
+def list_key(key: list, stacklevel: int) -> Any:
+    """A list key read the way torch reads it: a short list holding a tensor, a sequence,
+    a slice, None or ``...`` stands for a tuple (with a deprecation warning); any other list
+    is one advanced index."""
+    if len(key) < 32 and any(k is None or k is Ellipsis or isinstance(
+            k, (Tensor, np.ndarray, slice, str, bytes) + _SEQUENCES) for k in key):
+        warnings.warn(_LIST_KEY_WARNING, UserWarning, stacklevel=stacklevel + 1)
+        return tuple(key)
+    return key
+
+
 def _index_array(k: Any) -> np.ndarray:
-    """An advanced index (tensor, list, array) as a bool or int64 NumPy array."""
-    arr = k._data if isinstance(k, Tensor) else np.asarray(
-        [x.item() if isinstance(x, Tensor) else x for x in k] if isinstance(k, list) else k)
+    """An advanced index (tensor, sequence, array) as a bool or int64 NumPy array."""
+    if isinstance(k, Tensor):
+        arr = k._data
+        if arr.dtype.kind == "b" or arr.dtype == np.uint8:
+            return arr.astype(bool, copy=False)
+        if arr.dtype in _INDEX_TENSOR_DTYPES:
+            return arr.astype(np.int64, copy=False)
+        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+    # Sequences and NumPy arrays become tensors first: floats truncate, uint8 is a mask.
+    arr = k if isinstance(k, np.ndarray) else np.asarray(
+        [x.item() if isinstance(x, Tensor) else x for x in k])
     kind = arr.dtype.kind
-    if kind == "b" or arr.dtype == np.uint8 and isinstance(k, Tensor):
+    if kind == "b" or arr.dtype == np.uint8 and isinstance(k, np.ndarray):
         return arr.astype(bool, copy=False)
-    if kind in "iu":
+    if kind in "iuf" or arr.size == 0:
         return arr.astype(np.int64, copy=False)
-    if arr.size == 0:
-        return arr.astype(np.int64)
+    if kind in "US":
+        raise TypeError(f"new(): invalid data type '{'str' if kind == 'U' else 'bytes'}'")
     raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+
+
+def _type_name(k: Any) -> str:
+    t = type(k)
+    return t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
 
 
 def _classify(k: Any) -> tuple:
@@ -67,21 +102,26 @@ def _classify(k: Any) -> tuple:
         return ("none", None)
     if k is Ellipsis:
         return ("ellipsis", None)
-    if isinstance(k, (bool, np.bool_)):
-        return ("bool", bool(k))
+    if isinstance(k, bool):
+        return ("bool", k)
     if isinstance(k, _INTS):
         return ("int", int(k))
     if isinstance(k, slice):
         return ("slice", k)
     if isinstance(k, Tensor) and k._data.ndim == 0:
-        if k._data.dtype.kind == "b":
+        # A 0-d byte tensor is a mask, like a bool one; other integer kinds select.
+        if k._data.dtype.kind == "b" or k._data.dtype == np.uint8:
             return ("bool", bool(k._data))
         if k._data.dtype.kind in "iu":
             return ("int", int(k._data))
-    if isinstance(k, (Tensor, list, np.ndarray)):
+    if isinstance(k, np.ndarray) and k.ndim == 0 and k.dtype.kind in "biu":
+        return ("bool", bool(k)) if k.dtype.kind == "b" else ("int", int(k))
+    if isinstance(k, (Tensor, np.ndarray) + _SEQUENCES):
         return ("adv", _index_array(k))
+    if isinstance(k, (str, bytes)):
+        raise TypeError(f"new(): invalid data type '{type(k).__name__}'")
     raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
-                     f"Variables are valid indices (got {type(k).__name__})")
+                     f"Variables are valid indices (got {_type_name(k)})")
 
 
 def _consumed(kind: str, value: Any) -> int:
@@ -116,8 +156,8 @@ def _plan(key: Any, shape: tuple) -> _Plan:
         elif kind in ("none", "bool"):
             plan.steps.append(("unsqueeze", d))
             plan.basic.append(None)
-            if kind == "bool":
-                plan.adv.append((d, np.array([v])))
+            if kind == "bool":  # True keeps the new dim's one place, False none
+                plan.adv.append((d, np.arange(int(v), dtype=np.int64)))
             d += 1
         elif kind == "int":
             size = shape[src]
@@ -198,6 +238,8 @@ def getitem(input: Tensor, key: Any) -> Tensor:
             if not (state.enabled and input._requires_grad):
                 return make_view(input, data[key])
             return slice_dim(input, 0, *key.indices(data.shape[0]))
+    if kt is list:
+        key = list_key(key, 2)
     plan = _plan(key, data.shape)
     if not (state.enabled and input._requires_grad):
         view = make_view(input, _region(data, plan))
@@ -338,7 +380,7 @@ from .assign import index_put, index_put_, setitem  # noqa: E402
 
 
 # The index-driven ops (gather, scatter, masked_fill, ...) live in their own module.
+from .masking import masked_fill, masked_fill_, masked_select, nonzero  # noqa: E402
 from .scatter_gather import (gather, index_add, index_add_, index_fill,  # noqa: E402
-                             index_fill_, index_select, masked_fill, masked_fill_,
-                             masked_select, nonzero, scatter, scatter_, scatter_add,
+                             index_fill_, index_select, scatter, scatter_, scatter_add,
                              scatter_add_, take_along_dim)

@@ -38,7 +38,7 @@ class CatBackward0(Node):
 
 def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None) -> Tensor:
     """Join tensors along an existing dim (1-d empty tensors are skipped, as in torch)."""
-    tensors = list(tensors)
+    tensors = _tensor_list(tensors, "cat")
     if not tensors:
         raise ValueError("ember.cat(): expected a non-empty list of Tensors")
     for i, x in enumerate(tensors):
@@ -48,8 +48,12 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None) -
     kept = [x for x in tensors if not (x._data.ndim == 1 and x._data.size == 0)] or tensors[:1]
     d = wrap_dim(dim, kept[0]._data.ndim)
     _check_cat(kept, d)
-    dt = D.result_type(*kept).np if len(kept) > 1 else kept[0]._data.dtype
-    res = wrap(np.concatenate([x._data for x in kept], axis=d, dtype=dt))
+    # Skipped empty inputs still take part in the type promotion.
+    dt = D.result_type(*tensors).np if len(tensors) > 1 else kept[0]._data.dtype
+    shape = list(kept[0]._data.shape)
+    shape[d] = sum(x._data.shape[d] for x in kept)
+    res = wrap(np.concatenate([x._data for x in kept], axis=d,
+                              out=np.empty(shape, dtype=dt), casting="unsafe"))
     node = record(res, CatBackward0, *tensors)
     if node is not None:
         kept_ids = {id(x) for x in kept}
@@ -77,6 +81,18 @@ def _check_cat(ts: list, d: int) -> None:
 concat = concatenate = cat
 
 
+def _tensor_list(tensors: Any, fn: str) -> list:
+    """The tensors of cat/stack's first argument, which must be a sequence of tensors."""
+    if not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{fn}(): argument 'tensors' (position 1) must be tuple of Tensors, "
+                        f"not {type(tensors).__name__}")
+    for i, x in enumerate(tensors):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{type(x).__name__}")
+    return list(tensors)
+
+
 class StackBackward0(Node):
     def backward(self, grad: Tensor) -> tuple:
         return tuple(grad.select(self.dim, i) for i in range(self.n))
@@ -84,7 +100,7 @@ class StackBackward0(Node):
 
 def stack(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None) -> Tensor:
     """Join same-shaped tensors along a new dim."""
-    tensors = list(tensors)
+    tensors = _tensor_list(tensors, "stack")
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     shape = tensors[0]._data.shape
@@ -105,11 +121,19 @@ def stack(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None)
 
 
 def hstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Join along the columns: 0-d tensors become 1-d (as ``atleast_1d`` makes them)."""
+    tensors = _tensor_list(tensors, "hstack")
+    if not tensors:
+        raise RuntimeError("hstack expects a non-empty TensorList")
+    tensors = [x.reshape(1) if x._data.ndim == 0 else x for x in tensors]
     return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1)
 
 
 def vstack(tensors: Sequence[Tensor]) -> Tensor:
     """Stack rows: 1-d tensors become rows (as ``atleast_2d`` makes them), then ``cat``."""
+    tensors = _tensor_list(tensors, "vstack")
+    if not tensors:
+        raise RuntimeError("vstack expects a non-empty TensorList")
     return cat([x if x._data.ndim > 1 else x.unsqueeze(0) if x._data.ndim == 1
                 else x.reshape(1, 1) for x in tensors], 0)
 
@@ -143,6 +167,9 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
     n = data.shape[d]
     if isinstance(split_size_or_sections, (int, np.integer)):
         step = int(split_size_or_sections)
+        if step < 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got "
+                               f"split_size={step}")
         if step == 0 and n:
             raise RuntimeError("split_size can only be 0 if dimension size is 0, but got "
                                f"dimension size of {n}")

@@ -35,8 +35,27 @@ def check_reduction(reduction: str) -> None:
 def _reduce(values: np.ndarray, reduction: str) -> np.ndarray:
     if reduction == "none":
         return values
+    if reduction == "mean" and values.size == 0:  # nan, without NumPy's empty-mean warning
+        return np.asarray(np.nan, dtype=values.dtype)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.asarray(values.sum() if reduction == "sum" else values.mean())
+
+
+def _scalar_name(dt: np.dtype) -> str:
+    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+            "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+            "bool": "Bool", "bfloat16": "BFloat16"}.get(dt.name, dt.name)
+
+
+def _require_float(dt: np.dtype, kernel: str) -> None:
+    """torch's regression kernels exist for floating point only."""
+    if dt.kind != "f":
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_scalar_name(dt)}\'')
+
+
+def _cast_error(result: np.dtype, output: np.dtype) -> RuntimeError:
+    return RuntimeError(f"result type {_scalar_name(result)} can't be cast to the desired "
+                        f"output type {_scalar_name(output)}")
 
 
 def _no_grad_for(fn_name: str, arg: str, t: Tensor | None) -> None:
@@ -56,6 +75,61 @@ def _operands(input: Tensor, target: Tensor) -> tuple:
                 raise RuntimeError(f"The size of tensor a ({pa[i]}) must match the size of "
                                    f"tensor b ({pb[i]}) at non-singleton dimension {i}")
     return binary_operands(input, target)
+
+
+def _mismatch(a: tuple, b: tuple) -> tuple | None:
+    """The first (from the right) dimension where ``a`` and ``b`` do not broadcast, as
+    ``(dim counted from the left of the broadcast shape, size in a, size in b)``."""
+    n = max(len(a), len(b))
+    pa, pb = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
+    for i in range(n - 1, -1, -1):
+        if pa[i] != pb[i] and 1 not in (pa[i], pb[i]):
+            return i, pa[i], pb[i]
+    return None
+
+
+def _check_fits(out: tuple, other: tuple) -> None:
+    """``other`` must broadcast into an output of shape ``out`` without enlarging it."""
+    shape = np.broadcast_shapes(out, other)
+    if shape != out:
+        raise RuntimeError(f"output with shape {list(out)} doesn't match the broadcast shape "
+                           f"{list(shape)}")
+
+
+def _check_bce_weight(shape: tuple, weight: Tensor | None) -> None:
+    """Binary cross-entropy's ``weight`` is expanded to the target's shape."""
+    if weight is None:
+        return
+    w = weight._data.shape
+    bad = _mismatch(shape, w)
+    if bad is not None:
+        dim = bad[0] - max(len(shape), len(w))
+        raise RuntimeError(f"Attempting to broadcast a dimension of length {bad[2]} at {dim}! "
+                           f"Mismatching argument at index 1 had ember.Size({list(w)}); but "
+                           f"expected shape should be broadcastable to {list(shape)}")
+    _check_fits(shape, w)
+
+
+def _check_logits_operands(input: Tensor, target: Tensor, weight: Tensor | None,
+                           pos_weight: Tensor | None) -> None:
+    x, y = input._data, target._data
+    if y.dtype == np.bool_:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    if y.dtype.kind != "f":
+        raise _cast_error(x.dtype if x.dtype.kind == "f" else np.dtype(np.float32), y.dtype)
+    if x.dtype.kind != "f":
+        raise NotImplementedError('"log_sigmoid_cpu" not implemented for '
+                                  f"'{_scalar_name(x.dtype)}'")
+    for a, b in ((pos_weight, target), (input, weight)):
+        if a is not None and b is not None:
+            bad = _mismatch(a._data.shape, b._data.shape)
+            if bad is not None:
+                raise RuntimeError(f"The size of tensor a ({bad[1]}) must match the size of "
+                                   f"tensor b ({bad[2]}) at non-singleton dimension {bad[0]}")
+    for extra in (pos_weight, weight):
+        if extra is not None:
+            _check_fits(x.shape, extra._data.shape)
 
 
 # -- pointwise regression losses ----------------------------------------------------------
@@ -107,6 +181,7 @@ def _pointwise_loss(node_type: type, input: Tensor, target: Tensor, values: np.n
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """Mean (or sum) of squared differences, broadcasting ``target`` against ``input``."""
     a, b = _operands(input, target)
+    _require_float(a.dtype, "mse_cpu")
     diff = a - b
     return _pointwise_loss(MseLossBackward0, input, target, diff * diff, reduction)
 
@@ -115,6 +190,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean",
                    beta: float = 1.0) -> Tensor:
     """Quadratic ``0.5 d^2 / beta`` below ``beta``, linear ``|d| - 0.5 beta`` above."""
     a, b = _operands(input, target)
+    _require_float(a.dtype, "smooth_l1_cpu")
     ad = np.abs(a - b)
     values = np.where(ad < beta, 0.5 * ad * ad / beta, ad - 0.5 * beta).astype(ad.dtype)
     return _pointwise_loss(SmoothL1LossBackward0, input, target, values, reduction, beta=beta)
@@ -124,8 +200,12 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
                delta: float = 1.0) -> Tensor:
     """Quadratic ``0.5 d^2`` below ``delta``, linear ``delta (|d| - 0.5 delta)`` above."""
     a, b = _operands(input, target)
+    out = input._data.dtype  # the loss keeps the input's dtype
+    if out.kind != "f" and a.dtype.kind == "f":
+        raise _cast_error(a.dtype, out)
+    _require_float(a.dtype, "huber_cpu")
     ad = np.abs(a - b)
-    values = np.where(ad < delta, 0.5 * ad * ad, delta * (ad - 0.5 * delta)).astype(ad.dtype)
+    values = np.where(ad < delta, 0.5 * ad * ad, delta * (ad - 0.5 * delta)).astype(out)
     return _pointwise_loss(HuberLossBackward0, input, target, values, reduction, delta=delta)
 
 
@@ -153,6 +233,10 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
                          reduction: str = "mean") -> Tensor:
     """``-w (y log x + (1 - y) log(1 - x))`` for probabilities ``x`` in [0, 1]."""
     _no_grad_for("binary_cross_entropy", "weight", weight)
+    _check_bce_weight(target._data.shape, weight)
+    if target._data.dtype != input._data.dtype:
+        raise RuntimeError(f"Found dtype {_scalar_name(target._data.dtype)} but expected "
+                           f"{_scalar_name(input._data.dtype)}")
     x, y = _operands(input, target)
     if np.any((x < 0) | (x > 1)):
         raise RuntimeError("all elements of input should be between 0 and 1")
@@ -204,6 +288,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     name = "binary_cross_entropy_with_logits"
     _no_grad_for(name, "weight", weight)
     _no_grad_for(name, "pos_weight", pos_weight)
+    _check_logits_operands(input, target, weight, pos_weight)
     x, y = _operands(input, target)
     softplus_neg = np.logaddexp(x.dtype.type(0), -x)
     pw = None if pos_weight is None else pos_weight.to(input.dtype).detach()

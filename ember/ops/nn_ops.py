@@ -20,7 +20,9 @@ import numpy as np
 from .._backend import to_device
 from .._random import numpy_rng
 from ..autograd.graph import Node
-from ._core import Tensor, check_inplace, record, wrap
+from ._core import Tensor, check_inplace, record, state, wrap
+from .activation import (HardtanhBackwardBackward0, LeakyReluBackwardBackward0,
+                         masked_gradient)
 from .loss_ops import binary_cross_entropy_with_logits
 
 __all__ = ["dropout", "dropout_", "selu", "celu", "binary_cross_entropy_with_logits"]
@@ -69,6 +71,8 @@ class LeakyReluBackward0(Node):
     def backward(self, grad: Tensor) -> tuple:
         (x,) = self.saved()
         slope = np.where(x._data > 0, 1.0, self.negative_slope)
+        if state.enabled:  # create_graph: differentiable in ``x`` too (zero derivative)
+            return (masked_gradient(LeakyReluBackwardBackward0, grad, slope, x),)
         return (grad * _const(x, slope),)
 
 
@@ -88,6 +92,8 @@ class HardtanhBackward0(Node):
     def backward(self, grad: Tensor) -> tuple:
         (x,) = self.saved()
         inside = (x._data > self.min_val) & (x._data < self.max_val)
+        if state.enabled:
+            return (masked_gradient(HardtanhBackwardBackward0, grad, inside, x),)
         return (grad * _const(x, inside),)
 
 
@@ -284,7 +290,10 @@ def dropout(input: Tensor, p: float = 0.5, train: bool = True) -> Tensor:
     if not train or p == 0.0:
         return input
     if p == 1.0:
-        return input * 0.0
+        return input * (0.0 if input._data.dtype.kind in "fc" else False)  # keeps the dtype
+    if input._data.dtype.kind not in "fc":  # the 1 / (1 - p) scale has no integer form
+        raise RuntimeError("result type Float can't be cast to the desired output type "
+                           f"{input.dtype._legacy[:-len('Tensor')]}")
     return input * _keep_mask(input, p)
 
 

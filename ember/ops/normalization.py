@@ -14,8 +14,9 @@ not supported.
 
 from __future__ import annotations
 
-from typing import Any
+import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -35,8 +36,8 @@ def _normalize(x: np.ndarray, axes: tuple, eps: float) -> tuple:
         mean = x.mean(axis=axes, keepdims=True)
         xc = x - mean
         var = np.mean(np.square(xc), axis=axes, keepdims=True)
-    invstd = 1.0 / np.sqrt(var + x.dtype.type(eps))
-    xc *= invstd
+        invstd = 1.0 / np.sqrt(var + x.dtype.type(eps))  # eps=0: inf/nan, silently
+        xc *= invstd
     return xc, mean, invstd, var
 
 
@@ -48,7 +49,8 @@ def _affine(xhat: np.ndarray, weight: Tensor | None, bias: Tensor | None,
     y = xhat * weight._data.reshape(shape) if weight is not None else xhat.copy()
     if bias is not None:
         y += bias._data.reshape(shape)
-    return y
+    # float32 parameters of a half-precision input: the result keeps the input's dtype
+    return y if y.dtype == xhat.dtype else y.astype(xhat.dtype)
 
 
 def _input_grad(gxhat: np.ndarray, xhat: np.ndarray, invstd: np.ndarray,
@@ -202,16 +204,48 @@ class NativeBatchNormBackward0(Node):
         self.x3 = self.mean = self.invstd = self.weight = None
 
 
-def _check_batch_norm(x: np.ndarray, training: bool, tensors: dict) -> None:
+def _check_batch_norm(x: np.ndarray, training: bool, running_mean: Tensor | None,
+                      running_var: Tensor | None, weight: Tensor | None,
+                      bias: Tensor | None) -> None:
     if training:
-        per_channel = x.size // x.shape[1]
-        if per_channel <= 1:
+        if x.ndim > 1 and x.shape[1]:
+            per_channel = x.size // x.shape[1]
+        else:
+            per_channel = x.shape[0] * math.prod(x.shape[2:]) if x.ndim else 1
+        if per_channel == 1:
             sizes = ", ".join(str(s) for s in x.shape)
             raise ValueError("Expected more than 1 value per channel when training, got input "
                              f"size ember.Size([{sizes}])")
-    for name, t in tensors.items():
-        if t is not None and t._data.size != x.shape[1]:
-            raise RuntimeError(f"{name} should contain {x.shape[1]} elements not {t._data.size}")
+        if (running_mean is None) != (running_var is None):
+            raise ValueError("running_mean and running_var must either both be None or "
+                             "neither be None")
+    elif running_mean is None:
+        raise RuntimeError("running_mean must be defined in evaluation mode")
+    elif running_var is None:
+        raise RuntimeError("running_var must be defined in evaluation mode")
+    channels = x.shape[1] if x.ndim > 1 else 0
+    tensors = (running_mean, running_var, weight, bias)
+    for name, t in zip(("running_mean", "running_var", "weight", "bias"), tensors):
+        if t is not None and t._data.size != channels:
+            raise RuntimeError(f"{name} should contain {channels} elements not {t._data.size}")
+    _check_mixed_dtype(x.dtype, tensors)
+
+
+def _check_mixed_dtype(dtype: np.dtype, params: Sequence) -> None:
+    """Parameters and statistics share the input's dtype; a half-precision input may also
+    use float32 ones (the rule of torch's CPU normalization kernels)."""
+    for p in params:  # torch compares the first given one only, then checks them all
+        if p is not None:
+            if p._data.dtype == dtype:
+                return
+            break
+    else:
+        return
+    defined = [p._data.dtype for p in params if p is not None]
+    if any(d != np.float32 for d in defined):
+        raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+    if dtype.name not in ("float16", "bfloat16"):
+        raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
 
 
 def _batch_statistics(x3: np.ndarray, eps: float) -> tuple:
@@ -259,10 +293,9 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     variance). Otherwise the running statistics normalize.
     """
     x = input._data
-    if not training and (running_mean is None or running_var is None):
-        raise RuntimeError("running_mean must be defined in evaluation mode")
-    _check_batch_norm(x, training, {"weight": weight, "bias": bias,
-                                    "running_mean": running_mean, "running_var": running_var})
+    _check_batch_norm(x, training, running_mean, running_var, weight, bias)
+    if x.size == 0:
+        return _empty_batch_norm(input, weight, bias)
     x3 = x.reshape(x.shape[0], x.shape[1], -1)
     if training:
         mean, var, invstd = _batch_statistics(x3, eps)
@@ -276,6 +309,13 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     _record(NativeBatchNormBackward0, res, input, weight, bias, x3=x3, mean=mean,
             invstd=invstd, training=training)
     return res
+
+
+def _empty_batch_norm(input: Tensor, weight: Tensor | None, bias: Tensor | None) -> Tensor:
+    """An empty batch has no statistics: only the affine map applies, running ones stay."""
+    shape = (1, -1) + (1,) * (input._data.ndim - 2)
+    out = input.clone() if weight is None else input * weight.reshape(shape)
+    return out if bias is None else out + bias.reshape(shape)
 
 
 def _update_running(running_mean: Tensor | None, running_var: Tensor | None,
@@ -310,6 +350,10 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int,
     norm = (int(normalized_shape),) if isinstance(normalized_shape, (int, np.integer)) \
         else tuple(int(s) for s in normalized_shape)
     k = len(norm)
+    _check_mixed_dtype(x.dtype, [weight, bias])
+    if k == 0:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., "
+                           "containing at least one element, but got normalized_shape = []")
     if x.shape[x.ndim - k:] != norm or k > x.ndim:
         raise RuntimeError(f"Given normalized_shape={list(norm)}, expected input with shape "
                            f"[*, {', '.join(map(str, norm))}], but got input of size"
@@ -348,17 +392,44 @@ class NativeGroupNormBackward0(_NormBackward):
         return gx, gw, gb
 
 
+def _check_group_norm(shape: tuple, num_groups: int, weight: Tensor | None,
+                      bias: Tensor | None) -> None:
+    if len(shape) < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
+                           f"{len(shape)}")
+    # every group of every sample needs more than one value (as plain Python arithmetic,
+    # which also fails like torch's for num_groups=0)
+    per_group = [shape[0] * shape[1] // num_groups, num_groups, *shape[2:]]
+    if per_group[0] * math.prod(per_group[2:]) == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input "
+                         f"size {per_group}")
+    if num_groups <= 0:
+        raise RuntimeError(f"Expected num groups to be greater than 0, got {num_groups}")
+    if shape[1] % num_groups:
+        raise RuntimeError("Expected number of channels in input to be divisible by "
+                           f"num_groups, but got input of shape {list(shape)} and "
+                           f"num_groups={num_groups}")
+    # torch reports the weight's shape in the bias message too ([0] without a weight)
+    shown = list(weight._data.shape) if weight is not None else [0]
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (t._data.ndim != 1 or t._data.size != shape[1]):
+            shown = list(t._data.shape) if name == "weight" else shown
+            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of "
+                               f"channels in input, but got {name} of shape {shown} and "
+                               f"input of shape {list(shape)}")
+
+
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalize each group of ``C / num_groups`` channels of each sample, then scale, shift."""
+    _check_group_norm(input._data.shape, num_groups, weight, bias)
+    _check_mixed_dtype(input._data.dtype, [weight, bias])
     if not input._data.flags.c_contiguous:  # torch normalizes a contiguous copy (a clone)
         input = input.contiguous()
     x = input._data
     n, c = x.shape[0], x.shape[1]
-    if c % num_groups:
-        raise RuntimeError("Expected number of channels in input to be divisible by "
-                           f"num_groups, but got input of shape {list(x.shape)} and "
-                           f"num_groups={num_groups}")
+    if x.size == 0:
+        return _empty_batch_norm(input, weight, bias)
     xhat, _, invstd, _ = _normalize(x.reshape(n, num_groups, -1), (2,), eps)
     shape = (1, c) + (1,) * (x.ndim - 2)
     res = wrap(_affine(xhat.reshape(x.shape), weight, bias, shape))

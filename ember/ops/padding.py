@@ -93,10 +93,9 @@ def _constant_pad(input: Tensor, pairs: list, value: Any) -> Tensor:
     x = input._data
     lead = x.ndim - len(pairs)
     sizes = [x.shape[lead + i] + a + b for i, (a, b) in enumerate(pairs)]
-    if any(s < 0 for s in sizes):
-        raise RuntimeError(f"The input size {x.shape[lead]}, plus negative padding "
-                           f"{pairs[0][0]} and {pairs[0][1]} resulted in a negative output "
-                           "size, which is invalid. Check dimension 0 of your input.")
+    # torch first crops negative padding with narrow(), which needs a length of at least 0
+    if any(n + min(a, 0) + min(b, 0) < 0 for (a, b), n in zip(pairs, x.shape[lead:])):
+        raise RuntimeError("narrow(): length must be non-negative.")
     out = np.full(x.shape[:lead] + tuple(sizes), 0 if value is None else value, dtype=x.dtype)
     src, dst = [Ellipsis], [Ellipsis]
     for (a, b), n in zip(pairs, x.shape[lead:]):
@@ -155,13 +154,20 @@ def _check_non_constant(x: np.ndarray, pairs: list, mode: str) -> None:
     if k not in (1, 2, 3) or x.ndim not in (k + 1, k + 2):
         raise NotImplementedError(f"Padding size {2 * k} is not supported for {x.ndim}D input "
                                   f"tensor.\n{_SUPPORTED}")
+    if mode in ("reflect", "replicate"):
+        batch = x.ndim == k + 2
+        if 0 in x.shape[1 if batch else 0:]:
+            raise RuntimeError(f"Expected {k + 1}D or {k + 2}D (batch mode) tensor with possibly "
+                               "0 batch size and other non-zero dimensions for input, but got: "
+                               f"{list(x.shape)}")
     if mode == "reflect":
-        for i, (a, b) in enumerate(pairs):
-            dim = x.ndim - k + i
+        # the last dimension is checked first; its padding is kernel argument #4
+        for back, (a, b) in enumerate(reversed(pairs)):
+            dim = x.ndim - 1 - back
             if a >= x.shape[dim] or b >= x.shape[dim]:
-                raise RuntimeError(f"Argument #4: Padding size should be less than the "
-                                   f"corresponding input dimension, but got: padding ({a}, {b})"
-                                   f" at dimension {dim} of input {list(x.shape)}")
+                raise RuntimeError(f"Argument #{4 + 2 * back}: Padding size should be less than "
+                                   f"the corresponding input dimension, but got: padding ({a}, "
+                                   f"{b}) at dimension {dim} of input {list(x.shape)}")
     if mode == "circular":
         for i, (a, b) in enumerate(pairs):
             if a > x.shape[x.ndim - k + i] or b > x.shape[x.ndim - k + i]:
@@ -214,6 +220,8 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
         return _constant_pad(input, pairs, value)
     if mode not in ("reflect", "replicate", "circular"):
         raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if value is not None and value != 0:
+        raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
     _check_non_constant(x, pairs, mode)
     if mode == "circular":
         return _circular_pad(input, pairs)

@@ -1,5 +1,6 @@
 """Elementwise math of two or three operands: atan2, hypot, lerp, logaddexp(2), addcmul,
-addcdiv, copysign, xlogy, and their in-place forms.
+addcdiv, copysign, xlogy, fmax/fmin, float_power, and their in-place forms; also the
+in-place forms of floor_divide/remainder/fmod and the comparison, logical and bitwise ops.
 
 Operands are promoted as torch does; ops defined only on floats turn integer operands into
 the default float dtype (atan2, copysign, xlogy) or refuse them (hypot, logaddexp), as torch's
@@ -15,16 +16,29 @@ import numpy as np
 
 from .. import _dtype as D
 from ..autograd.graph import Node
-from ._binary import _inplace, _meta, _reduce, _shape, _size_error, _write_out
+from . import compare
+from ._binary import _checked, _inplace, _meta, _reduce, _shape, _size_error, _write_out
 from ._core import Tensor, binary_operands, record, wrap
 from ._errstate import quiet
+from .arithmetic import div, div_, floor_divide, fmod, mul, mul_, pow, remainder, sub, sub_
 from .compare import where
+from .extrema import fmax, fmin
 
-__all__ = ["atan2", "hypot", "lerp", "logaddexp", "logaddexp2", "addcmul", "addcdiv",
-           "copysign", "xlogy", "xlogy_"]
-TENSOR_METHODS: tuple = ("atan2", "atan2_", "hypot", "hypot_", "lerp", "lerp_", "logaddexp",
-                         "logaddexp2", "addcmul", "addcmul_", "addcdiv", "addcdiv_", "copysign",
-                         "copysign_", "xlogy", "xlogy_")
+# Bound as Tensor methods through TENSOR_METHODS (torch has no functions for the in-place ones).
+for _name in compare.INPLACE_METHODS + ("bitwise_left_shift", "bitwise_right_shift",
+                                        "greater_equal", "less_equal", "not_equal"):
+    globals()[_name] = getattr(compare, _name)
+
+__all__ = ["atan2", "arctan2", "hypot", "lerp", "logaddexp", "logaddexp2", "addcmul", "addcdiv",
+           "copysign", "xlogy", "xlogy_", "fmax", "fmin", "float_power", "subtract",
+           "multiply", "divide"]
+TENSOR_METHODS: tuple = ("atan2", "atan2_", "arctan2", "arctan2_", "hypot", "hypot_", "lerp",
+                         "lerp_", "logaddexp", "logaddexp2", "addcmul", "addcmul_", "addcdiv",
+                         "addcdiv_", "copysign", "copysign_", "xlogy", "xlogy_", "fmax", "fmin",
+                         "float_power", "float_power_", "floor_divide_", "remainder_", "fmod_",
+                         "true_divide_", "subtract_", "multiply_", "divide_",
+                         "bitwise_left_shift", "bitwise_right_shift", "greater_equal",
+                         "less_equal", "not_equal") + compare.INPLACE_METHODS
 
 
 def _type_name(dt: np.dtype) -> str:
@@ -91,6 +105,9 @@ def atan2(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
 def atan2_(input: Tensor, other: Tensor) -> Tensor:
     """In-place ``atan2``."""
     return _inplace(input, atan2(input, other))
+
+
+arctan2, arctan2_ = atan2, atan2_
 
 
 # -- hypot ---------------------------------------------------------------------------------
@@ -418,3 +435,51 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1,
 def addcdiv_(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
     """In-place ``addcdiv``."""
     return _inplace(input, addcdiv(input, tensor1, tensor2, value=value))
+
+
+# -- float_power ------------------------------------------------------------------------------
+def _double_dtype(*operands: Any) -> D.dtype:
+    """float64, or complex128 when an operand is complex: float_power's computation dtype."""
+    is_complex = any(isinstance(x, complex) or (isinstance(x, Tensor) and x.is_complex())
+                     for x in operands)
+    return D.complex128 if is_complex else D.float64
+
+
+def float_power(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:
+    """``input ** exponent`` computed in double precision (float64 or complex128)."""
+    if not isinstance(input, Tensor) and not isinstance(exponent, Tensor):
+        raise TypeError("float_power(): expected at least one Tensor operand")
+    dt = _double_dtype(input, exponent)
+    a = input.to(dt) if isinstance(input, Tensor) else input
+    e = exponent.to(dt) if isinstance(exponent, Tensor) else exponent
+    return pow(a, e, out=out)
+
+
+def float_power_(input: Tensor, exponent: Any) -> Tensor:
+    """In-place ``float_power``: ``input`` must already have the double dtype."""
+    dt = _double_dtype(input, exponent)
+    if input.dtype != dt:
+        raise RuntimeError(f"the base given to float_power_ has dtype "
+                           f"{D.scalar_type_name(input.dtype)} but the operation's result "
+                           f"requires dtype {D.scalar_type_name(dt)}")
+    return _inplace(input, float_power(input, exponent))
+
+
+# -- in-place rounding division and modulus; aliases ---------------------------------------------
+def floor_divide_(input: Tensor, other: Any) -> Tensor:
+    """In-place ``floor_divide``."""
+    return _inplace(input, _checked(input, other, floor_divide))
+
+
+def remainder_(input: Tensor, other: Any) -> Tensor:
+    """In-place ``remainder``."""
+    return _inplace(input, _checked(input, other, remainder))
+
+
+def fmod_(input: Tensor, other: Any) -> Tensor:
+    """In-place ``fmod``."""
+    return _inplace(input, _checked(input, other, fmod))
+
+
+subtract, subtract_, multiply, multiply_, divide, divide_ = sub, sub_, mul, mul_, div, div_
+true_divide_ = div_

@@ -22,6 +22,8 @@ from ..autograd.graph import Node
 from . import _parallel
 from ._numpy_grad import refuse_double_backward
 from ._core import Tensor, record, wrap
+from ._pooling_checks import (check_adaptive, check_max_pool1d, check_pool1d_input, one_int,
+                              pool2d_geometry, require_dtype)
 
 __all__ = ["max_pool1d", "max_pool2d", "max_pool1d_with_indices", "max_pool2d_with_indices",
            "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
@@ -31,52 +33,9 @@ _CHUNK_BYTES = 1 << 20  # samples per range of max pooling's work (see _sample_r
 
 
 # -- shared helpers --------------------------------------------------------------------------
-def _pair(v: Any, name: str) -> tuple:
-    if isinstance(v, (int, np.integer)):
-        return (int(v), int(v))
-    v = tuple(int(i) for i in v)
-    if len(v) == 1:
-        return v * 2
-    if len(v) != 2:
-        raise RuntimeError(f"{name} must either be a single int, or a tuple of two ints")
-    return v
-
-
 def _batched(x: np.ndarray) -> np.ndarray:
     """(C, H, W) or (N, C, H, W) data as 4-d."""
-    if x.ndim == 3 and x.size:
-        return x[None]
-    if x.ndim == 4 and x.size:
-        return x
-    raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
-
-
-def _out_size(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
-    span = d * (k - 1) + 1
-    out = (size + 2 * p - span + (s - 1 if ceil_mode else 0)) // s + 1
-    if ceil_mode and (out - 1) * s >= size + p:
-        out -= 1  # the last window would start inside the right padding only
-    return out
-
-
-def _pool_geometry(x: np.ndarray, kernel: Any, stride: Any, padding: Any, dilation: Any,
-                   ceil_mode: bool, name: str) -> tuple:
-    k = _pair(kernel, f"{name}: kernel_size")
-    s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) \
-        else _pair(stride, f"{name}: stride")
-    p, d = _pair(padding, f"{name}: padding"), _pair(dilation, f"{name}: dilation")
-    if any(v == 0 for v in s):
-        raise RuntimeError("stride should not be zero")
-    for pi, ki, di in zip(p, k, d):
-        if pi > (di * (ki - 1) + 1) // 2:
-            raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
-                               f"pad={pi}, kernel_size={ki} and dilation={di}")
-    out = tuple(_out_size(x.shape[i + 2], k[i], s[i], p[i], d[i], ceil_mode) for i in range(2))
-    if any(o <= 0 for o in out):
-        c, h, w = x.shape[1:]
-        raise RuntimeError(f"Given input size: ({c}x{h}x{w}). Calculated output size: "
-                           f"({c}x{out[0]}x{out[1]}). Output size is too small")
-    return k, s, p, d, out
+    return x[None] if x.ndim == 3 else x
 
 
 def _padded(x: np.ndarray, k: tuple, s: tuple, p: tuple, d: tuple, out: tuple,
@@ -192,9 +151,10 @@ def max_pool2d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None,
                             padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,
                             return_indices: bool = True) -> Any:
     """2-d max pooling returning ``(values, indices)`` (indices index each input plane)."""
+    require_dtype(input.dtype, "max_pool2d", "nobool")
+    k, s, p, d, out = pool2d_geometry(input._data.shape, kernel_size, stride, padding,
+                                      dilation, ceil_mode, "max_pool2d")
     x = _batched(input._data)
-    k, s, p, d, out = _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode,
-                                     "max_pool2d")
     lowest = _lowest(x.dtype)
     xp = _padded(x, k, s, p, d, out, lowest)
     best = np.empty(x.shape[:2] + out, dtype=x.dtype)
@@ -249,7 +209,10 @@ def max_pool1d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None,
                             padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,
                             return_indices: bool = True) -> Any:
     """1-d max pooling: a 2-d pool over a unit height, as torch computes it."""
-    if input.ndim not in (2, 3):
+    if not return_indices:  # torch's own 1-d kernel, with its own checks
+        check_max_pool1d(input._data.shape, kernel_size, stride, padding, dilation, ceil_mode)
+        require_dtype(input.dtype, "max_pool1d_impl", "float")
+    elif input.ndim not in (2, 3):
         sizes = ", ".join(str(v) for v in input.shape)
         raise RuntimeError("max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 "
                            f"dim batch size for input, but got:[{sizes}]")
@@ -315,9 +278,10 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     tensor([[[[1., 1.],
               [1., 1.]]]])
     """
+    k, s, p, d, out = pool2d_geometry(input._data.shape, kernel_size, stride, padding, 1,
+                                      ceil_mode, "avg_pool2d", divisor_override)
+    require_dtype(input.dtype, "avg_pool2d", "float+long")
     x = _batched(input._data)
-    k, s, p, d, out = _pool_geometry(x, kernel_size, stride, padding, 1, ceil_mode,
-                                     "avg_pool2d")
     xp = _padded(x, k, s, p, d, out, 0)
     acc = None
     for i in range(k[0]):
@@ -325,7 +289,10 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
             v = xp[_window(xp, i, j, s, d, out)]
             acc = v.astype(x.dtype, copy=True) if acc is None else np.add(acc, v, out=acc)
     divisor = _avg_divisor(x.shape[2:], k, s, p, out, count_include_pad, divisor_override)
-    acc /= np.asarray(divisor, dtype=acc.dtype)
+    if acc.dtype.kind == "f":
+        acc /= np.asarray(divisor, dtype=acc.dtype)
+    else:  # integer averages round toward zero, as C++ division does
+        acc = np.trunc(acc / np.asarray(divisor, dtype=np.float64)).astype(acc.dtype)
     res = wrap(acc.reshape(input._data.shape[:-2] + out))
     node = record(res, AvgPool2DBackward0, input)
     if node is not None:
@@ -337,6 +304,9 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
 def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
     """1-d average pooling over (N, C, L) or (C, L)."""
+    check_pool1d_input(input._data.shape, "avg_pool1d")
+    kernel_size, stride, padding = (one_int(v, "avg_pool1d", name) for v, name in (
+        (kernel_size, "kernel_size"), (stride, "stride"), (padding, "padding")))
     out = avg_pool2d(input.unsqueeze(-2), _as_1d_arg(kernel_size, 1), _as_1d_arg(stride, 1),
                      _as_1d_arg(padding, 0), ceil_mode, count_include_pad)
     return out.squeeze(-2)
@@ -346,12 +316,16 @@ def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
 def _adaptive_size(output_size: Any, x: np.ndarray, name: str) -> tuple:
     if x.ndim not in (3, 4):
         sizes = ", ".join(str(v) for v in x.shape)
-        raise RuntimeError(f"{name}(): Expected 3D or 4D tensor, but got [{sizes}]")
+        colon = ":" if name == "adaptive_max_pool2d" else ""
+        raise RuntimeError(f"{name}(): Expected 3D or 4D tensor, but got{colon} [{sizes}]")
     size = (output_size,) * 2 if isinstance(output_size, (int, np.integer)) or \
         output_size is None else tuple(output_size)
     if len(size) != 2:
-        raise RuntimeError(f"{name}(): internal error: output_size.size() must be 2")
-    return tuple(int(x.shape[-2 + i]) if v is None else int(v) for i, v in enumerate(size))
+        raise RuntimeError(f"{name}: output_size must be 2" if name == "adaptive_avg_pool2d"
+                           else f"{name}(): internal error: output_size.size() must be 2")
+    out = tuple(int(x.shape[-2 + i]) if v is None else int(v) for i, v in enumerate(size))
+    check_adaptive(x.shape, out, name)
+    return out
 
 
 def _adaptive_bounds(size: int, out: int) -> tuple:
@@ -380,6 +354,9 @@ class AdaptiveAvgPool2DBackward0(Node):
     def backward(self, grad: Tensor) -> tuple:
         refuse_double_backward(self)
         g = grad._data
+        if g.size == 0:  # an empty output: no input element reached it
+            shape = g.shape[:-2] + (self.rows.shape[1], self.cols.shape[1])
+            return (wrap(np.zeros(shape, dtype=g.dtype)),)
         return (wrap(_apply_separable(g, self.rows.T, self.cols.T)),)
 
 
@@ -393,10 +370,12 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     oh, ow = _adaptive_size(output_size, input._data, "adaptive_avg_pool2d")
     if (oh, ow) == (1, 1):  # a plain mean, which is what torch records too
         return input.mean((-1, -2), keepdim=True)
+    require_dtype(input.dtype, "adaptive_avg_pool2d", "float")
     x = input._data
     rows = _averaging_matrix(x.shape[-2], oh, x.dtype)
     cols = _averaging_matrix(x.shape[-1], ow, x.dtype)
-    res = wrap(_apply_separable(x, rows, cols))
+    res = wrap(_apply_separable(x, rows, cols) if oh and ow
+               else np.zeros(x.shape[:-2] + (oh, ow), dtype=x.dtype))
     node = record(res, AdaptiveAvgPool2DBackward0, input)
     if node is not None:
         node.rows, node.cols = rows, cols
@@ -448,7 +427,12 @@ class AdaptiveMaxPool2DBackward0(Node):
 def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
     """Max pooling to a fixed output size; with ``return_indices`` also the argmax indices."""
     out = _adaptive_size(output_size, input._data, "adaptive_max_pool2d")
-    best, idx = _adaptive_max(input._data, out)
+    require_dtype(input.dtype, "adaptive_max_pool2d", "float")
+    if 0 in out or input._data.size == 0:  # nothing to take a maximum of
+        best = np.empty(input._data.shape[:-2] + out, dtype=input._data.dtype)
+        idx = np.zeros(best.shape, dtype=np.int64)
+    else:
+        best, idx = _adaptive_max(input._data, out)
     res = wrap(best)
     node = record(res, AdaptiveMaxPool2DBackward0, input)
     if node is not None:
@@ -457,12 +441,14 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
 
 
 def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
-    size = output_size if isinstance(output_size, (int, np.integer)) else output_size[0]
+    check_pool1d_input(input._data.shape, "adaptive_avg_pool1d")
+    size = one_int(output_size, "adaptive_avg_pool1d", "output_size")
     return adaptive_avg_pool2d(input.unsqueeze(-2), (1, size)).squeeze(-2)
 
 
 def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
-    size = output_size if isinstance(output_size, (int, np.integer)) else output_size[0]
+    check_pool1d_input(input._data.shape, "adaptive_max_pool1d")
+    size = one_int(output_size, "adaptive_max_pool1d", "output_size")
     out = adaptive_max_pool2d(input.unsqueeze(-2), (1, size), return_indices)
     if return_indices:
         return out[0].squeeze(-2), out[1].squeeze(-2)

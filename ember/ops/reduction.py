@@ -27,7 +27,7 @@ from .. import _dtype as D
 from ..autograd.graph import Node
 from ._core import Tensor, record, record_multi, wrap, wrap_dim
 
-__all__ = ["sum", "mean", "prod", "var", "std", "logsumexp", "norm", "var_mean", "std_mean",
+__all__ = ["sum", "mean", "prod", "var", "std", "logsumexp", "var_mean", "std_mean",
            "max", "min", "amax", "amin", "argmax", "argmin", "all", "any", "count_nonzero"]
 
 _NO_DIM = object()  # ``sum(x)`` and ``sum(x, dim=None)`` record different grad_fns in torch
@@ -176,9 +176,10 @@ def mean(input: Tensor, dim: Any = _NO_DIM, keepdim: bool = False, *,
     """Arithmetic mean; integer inputs need an explicit floating ``dtype``, as in torch."""
     data = input._data if dtype is None else input._data.astype(dtype.np, copy=False)
     if data.dtype.kind not in "fc":
+        which = "Input" if dtype is None else "Optional"
         raise RuntimeError(
-            "mean(): could not infer output dtype. Input dtype must be either a floating point "
-            f"or complex dtype. Got: {D.scalar_type_name(D.from_np(data.dtype))}")
+            f"mean(): could not infer output dtype. {which} dtype must be either a floating "
+            f"point or complex dtype. Got: {D.scalar_type_name(D.from_np(data.dtype))}")
     acc = np.float32 if data.dtype == _float16 else None
     if dim is _NO_DIM:
         node_type, axes, keepdim = MeanBackward0, None, False
@@ -335,11 +336,13 @@ def _moments(input: Tensor, dim: Any, correction: Any, keepdim: bool, name: str)
                       "less than the reduction factor (input numel divided by output numel).",
                       UserWarning, stacklevel=3)
     kd = keepdim and data.ndim > 0
+    # A non-positive denominator divides by zero (inf, or nan for an empty sum), as in torch.
+    denom = denom if denom > 0 else 0
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_v = np.mean(data, axis=axes, keepdims=True)
         sq = np.abs(data - mean_v) ** 2
         var_v = np.asarray(np.sum(sq, axis=axes, keepdims=kd) / np.asarray(denom, sq.dtype))
-    return data, axes, count, denom if denom > 0 else 0, var_v, mean_v
+    return data, axes, count, denom, var_v, mean_v
 
 
 def _moment(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: Any,
@@ -424,71 +427,6 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False, *,
         node.axes, node.keepdim = axes, kd
         node.save(input, res.detach())
     return _finish(res, out, "logsumexp")
-
-
-# -- norm -------------------------------------------------------------------------------------
-class LinalgVectorNormBackward0(Node):
-    def backward(self, grad: Tensor) -> tuple:
-        x, res = self.saved()
-        p, axes, keepdim = self.p, self.axes, self.keepdim
-        g = _expand_back(grad, x.shape, axes, keepdim)
-        r = _expand_back(res, x.shape, axes, keepdim)
-        if p == 0:
-            return (g * 0,)
-        if p == 1:
-            return (g * x.sign(),)
-        if p == 2:
-            return (g * x / r.masked_fill(r == 0, 1),)
-        if math.isinf(p):
-            mask = (x.abs() == r).to(x.dtype)
-            count = mask.sum(axes, keepdim=True) if axes else mask
-            return (g * x.sign() * mask / count,)
-        scale = x * x.abs() ** (p - 2) / r.masked_fill(r == 0, 1) ** (p - 1)
-        return (g * scale.masked_fill(x == 0, 0) if p < 2 else g * scale,)
-
-
-def _vector_norm(a: np.ndarray, p: float, axes: tuple, kd: bool) -> np.ndarray:
-    if a.size == 0 and math.isinf(p):
-        return np.zeros(np.sum(a, axis=axes, keepdims=kd).shape, a.dtype)
-    if p == float("inf"):
-        return np.max(a, axis=axes, keepdims=kd)
-    if p == float("-inf"):
-        return np.min(a, axis=axes, keepdims=kd)
-    if p == 0:
-        return np.sum(a != 0, axis=axes, keepdims=kd).astype(a.dtype)
-    if p == 1:
-        return np.sum(a, axis=axes, keepdims=kd)
-    if p == 2:
-        return np.sqrt(np.sum(a * a, axis=axes, keepdims=kd))
-    return np.sum(a ** p, axis=axes, keepdims=kd) ** (1.0 / p)
-
-
-def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
-         out: Tensor | None = None, dtype: D.dtype | None = None) -> Tensor:
-    """Vector p-norm over all elements or over ``dim`` (``'fro'`` is the 2-norm)."""
-    if p == "fro" and isinstance(dim, (tuple, list)) and len(dim) > 2:
-        raise RuntimeError("linalg.matrix_norm: dim must be a 2-tuple. Got "
-                           + " ".join(str(d) for d in dim))
-    if p == "fro" or p is None:
-        p = 2
-    if isinstance(p, str):
-        raise RuntimeError(f"norm(): p={p!r} (matrix norms) is not supported")
-    data = input._data
-    if data.dtype.kind not in "fc":
-        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
-                           f"input. Got {D.scalar_type_name(input.dtype)}")
-    if dtype is not None:
-        data = data.astype(dtype.np)
-    axes = _axes(dim, data.ndim)
-    kd = keepdim and data.ndim > 0
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        value = _vector_norm(np.abs(data), float(p), axes, kd)
-    res = wrap(np.asarray(value, dtype=data.real.dtype))
-    node = record(res, LinalgVectorNormBackward0, input)
-    if node is not None:
-        node.p, node.axes, node.keepdim = float(p), axes, kd
-        node.save(input, res.detach())
-    return _finish(res, out, "norm")
 
 
 # max/min/argmax/all/any live in their own module; re-exported here as one family.

@@ -33,6 +33,12 @@ def _draw(sampler: Any, shape: tuple, dt: D.dtype) -> np.ndarray:
     return sampler(shape, dtype=native).astype(dt.np, copy=False)
 
 
+def _require_size(size: tuple, fn: str) -> None:
+    if not size:  # a 0-d draw is spelt rand(()), never rand()
+        raise TypeError(f"{fn}() received an invalid combination of arguments - got (), but "
+                        "expected one of:\n * (tuple of ints size, *, ...)")
+
+
 def rand(*size: Any, generator: Any = None, out: Any = None, dtype: D.dtype | None = None,
          layout: Any = None, device: Any = None, pin_memory: bool = False,
          requires_grad: bool = False) -> Tensor:
@@ -41,8 +47,9 @@ def rand(*size: Any, generator: Any = None, out: Any = None, dtype: D.dtype | No
     >>> ember.rand(2).shape
     ember.Size([2])
     """
-    from .creation import _finish, _size
+    from ._factory_args import _finish, _size
     dt = _float_dtype(dtype, "check_uniform_bounds")
+    _require_size(size, "rand")
     data = _draw(numpy_rng(generator).random, _size(size, "rand"), dt)
     return _finish(data, requires_grad, device)
 
@@ -51,8 +58,9 @@ def randn(*size: Any, generator: Any = None, out: Any = None, dtype: D.dtype | N
           layout: Any = None, device: Any = None, pin_memory: bool = False,
           requires_grad: bool = False) -> Tensor:
     """Standard normal samples."""
-    from .creation import _finish, _size
+    from ._factory_args import _finish, _size
     dt = _float_dtype(dtype, "normal_kernel_cpu")
+    _require_size(size, "randn")
     data = _draw(numpy_rng(generator).standard_normal, _size(size, "randn"), dt)
     return _finish(data, requires_grad, device)
 
@@ -61,7 +69,7 @@ def randint(low: int = 0, high: Any = None, size: Any = None, *, generator: Any 
             out: Any = None, dtype: D.dtype | None = None, layout: Any = None,
             device: Any = None, pin_memory: bool = False, requires_grad: bool = False) -> Tensor:
     """Integers in ``[low, high)``; also ``randint(high, size)``. int64 unless ``dtype``."""
-    from .creation import _finish, _size
+    from ._factory_args import _finish, _size
     if size is None:  # randint(high, size)
         low, high, size = 0, low, high
     elif high is None:  # randint(high, size=size)
@@ -69,6 +77,11 @@ def randint(low: int = 0, high: Any = None, size: Any = None, *, generator: Any 
     if not isinstance(size, (tuple, list)):
         raise TypeError(f"randint(): argument 'size' (position 2) must be tuple of ints, not "
                         f"{type(size).__name__}")
+    for bound in (low, high):
+        if not isinstance(bound, (int, np.integer)) or isinstance(bound, bool):
+            raise TypeError("randint() received an invalid combination of arguments - got "
+                            f"({type(bound).__name__}, ...), but expected ints for low and "
+                            "high")
     low, high = int(low), int(high)
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
@@ -81,7 +94,7 @@ def randperm(n: int, *, generator: Any = None, out: Any = None, dtype: D.dtype |
              layout: Any = None, device: Any = None, pin_memory: bool = False,
              requires_grad: bool = False) -> Tensor:
     """A random permutation of ``0 .. n-1``."""
-    from .creation import _finish
+    from ._factory_args import _finish
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     perm = numpy_rng(generator).permutation(int(n)).astype((dtype or D.int64).np)
@@ -161,14 +174,37 @@ def bernoulli(input: Tensor, p: float | None = None, *, generator: Any = None) -
     return wrap(draw.astype(input._data.dtype))
 
 
+def _check_multinomial(probs: np.ndarray, num_samples: int, replacement: bool) -> None:
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
+    if not replacement and num_samples > probs.shape[-1]:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
+                           "replacement")
+    if not np.isfinite(probs).all() or (probs < 0).any():
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    if (probs.sum(-1) <= 0).any():
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+
+
+def _draw_row(rng: Any, p: np.ndarray, num_samples: int, replacement: bool) -> np.ndarray:
+    positive = np.count_nonzero(p)
+    if replacement or positive >= num_samples:
+        return rng.choice(len(p), size=num_samples, replace=replacement, p=p)
+    # Without replacement, once the categories of positive weight are drawn the
+    # zero-weight ones follow (torch does not refuse the draw).
+    first = rng.choice(len(p), size=positive, replace=False, p=p)
+    rest = rng.permutation(np.flatnonzero(p == 0))[:num_samples - positive]
+    return np.concatenate([first, rest])
+
+
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
                 generator: Any = None) -> Tensor:
     """Indices drawn with weights ``input`` (one row of draws per row of a 2-D input)."""
     rng = numpy_rng(generator)
     probs = np.atleast_2d(input._data.astype(np.float64))
+    _check_multinomial(probs, num_samples, replacement)
     rows = []
     for row in probs:
-        row = row / row.sum()
-        rows.append(rng.choice(len(row), size=num_samples, replace=replacement, p=row))
+        rows.append(_draw_row(rng, row / row.sum(), num_samples, replacement))
     out = np.asarray(rows, dtype=np.int64)
     return wrap(out if input._data.ndim == 2 else out[0])

@@ -29,7 +29,7 @@ from ._errstate import quiet
 from .extrema import MaxBackward0, _empty_error
 from .reduction import _acc_dtype, _axes, _expand_back, _return_type
 
-__all__ = ["cumprod", "cummax", "cummin", "logcumsumexp", "nansum", "nanmean", "median",
+__all__ = ["cumsum", "cumprod", "cummax", "cummin", "logcumsumexp", "nansum", "nanmean", "median",
            "nanmedian", "kthvalue", "mode"]
 TENSOR_METHODS: tuple = tuple(__all__)  # torch has every one of them as a Tensor method
 
@@ -45,6 +45,32 @@ def _reverse_cumsum(t: Tensor, d: int) -> Tensor:
 
 
 # -- cumprod ----------------------------------------------------------------------------------
+class CumsumBackward0(Node):
+    def backward(self, grad: Tensor) -> tuple:
+        return (grad.flip(self.dim).cumsum(self.dim).flip(self.dim),)
+
+
+def cumsum(input: Tensor, dim: int, *, dtype: D.dtype | None = None) -> Tensor:
+    """Running sums along ``dim`` (integers accumulate in int64)."""
+    data = input._data
+    d, arr = _along(data, dim)
+    acc = _scan_dtype(data, dtype, "cumsum_out_cpu")
+    res = wrap(np.cumsum(arr, axis=d, dtype=acc).reshape(data.shape))
+    node = record(res, CumsumBackward0, input)
+    if node is not None:
+        node.dim = d
+    return res
+
+
+def _scan_dtype(data: np.ndarray, dtype: D.dtype | None, kernel: str) -> Any:
+    """The accumulation dtype of a running sum or product (integers and bool in int64)."""
+    if dtype is None:
+        return np.int64 if data.dtype.kind in "biu" else None
+    if dtype == D.bool:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+    return dtype.np
+
+
 class CumprodBackward0(Node):
     def backward(self, grad: Tensor) -> tuple:
         x, res = self.saved()
@@ -82,7 +108,7 @@ def cumprod(input: Tensor, dim: int, *, dtype: D.dtype | None = None) -> Tensor:
     """Running products along ``dim`` (integers and bool accumulate in int64)."""
     data = input._data
     d, arr = _along(data, dim)
-    acc = dtype.np if dtype is not None else (np.int64 if data.dtype.kind in "biu" else None)
+    acc = _scan_dtype(data, dtype, "cumprod_out_cpu")
     res = wrap(np.multiply.accumulate(arr, axis=d, dtype=acc).reshape(data.shape))
     node = record(res, CumprodBackward0, input)
     if node is not None:

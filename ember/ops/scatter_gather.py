@@ -1,14 +1,11 @@
 """Index-driven ops: gather, scatter, scatter_add, index_select, index_add, index_fill,
-masked_fill, masked_select, nonzero, take_along_dim.
+take_along_dim (the mask-driven ones are in masking.py).
 
 >>> import ember
 >>> x = ember.tensor([[1.0, 2.0], [3.0, 4.0]])
 >>> x.gather(1, ember.tensor([[1], [0]]))
 tensor([[2.],
         [3.]])
->>> x.masked_fill(x > 2, 0.0)
-tensor([[1., 2.],
-        [0., 0.]])
 """
 
 from __future__ import annotations
@@ -18,18 +15,25 @@ from typing import Any
 import numpy as np
 
 from ..autograd.graph import Node
-from ._core import Tensor, record, sum_to, wrap, wrap_dim
+from ._core import Tensor, record, wrap, wrap_dim
+from .assign import check_scalar
 
 __all__ = ["gather", "scatter", "scatter_", "scatter_add", "scatter_add_", "index_select",
-           "index_add", "index_add_", "index_fill", "index_fill_", "masked_fill",
-           "masked_fill_", "masked_select", "nonzero", "take_along_dim"]
+           "index_add", "index_add_", "index_fill", "index_fill_", "take_along_dim"]
+
+
+_INDEX_DTYPES = (np.dtype(np.int64), np.dtype(np.int32))
 
 
 def _index_data(index: Tensor, name: str) -> np.ndarray:
     arr = index._data
-    if arr.dtype.kind not in "iu":
+    if arr.dtype not in _INDEX_DTYPES:
         raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
     return arr.reshape(1) if arr.ndim == 0 else arr
+
+
+def _legacy_name(t: Tensor) -> str:
+    return t.dtype._legacy[:-len("Tensor")]
 
 
 def _positions(idx: np.ndarray, d: int) -> tuple:
@@ -40,8 +44,9 @@ def _positions(idx: np.ndarray, d: int) -> tuple:
 
 
 def _check_bounds(idx: np.ndarray, size: int, d: int) -> None:
-    if idx.size and (idx.max() >= size or idx.min() < -size):
-        bad = int(idx[(idx >= size) | (idx < -size)].flat[0])
+    """Indices must lie in ``[0, size)``: these ops do not wrap negative ones."""
+    if idx.size and (idx.max() >= size or idx.min() < 0):
+        bad = int(idx[(idx >= size) | (idx < 0)].flat[0])
         raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {size}")
 
 
@@ -71,11 +76,14 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False,
     data = input._data
     d = wrap_dim(dim, data.ndim)
     idx = _index_data(index, "gather")
-    _check_gather_shape(data, idx, d, "gather")
-    src = data if data.ndim else data.reshape(1)
-    _check_bounds(idx, src.shape[d], d)
-    value = src[_positions(idx, d)]
-    res = wrap(value.reshape(()) if data.ndim == 0 else value)
+    if idx.size:
+        _check_gather_shape(data, idx, d, "gather")
+        src = data if data.ndim else data.reshape(1)
+        _check_bounds(idx, src.shape[d], d)
+        value = src[_positions(idx, d)]
+    else:  # an empty index is taken as it is, whatever its shape
+        value = np.empty(idx.shape, dtype=data.dtype)
+    res = wrap(value.reshape(()) if index._data.ndim == 0 else value)
     node = record(res, GatherBackward0, input)
     if node is not None:
         node.dim, node.shape = d, data.shape
@@ -88,18 +96,30 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False,
 
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
     """``gather`` along ``dim`` (on the flattened input when ``dim`` is None); the other
-    dims of ``input`` and ``indices`` broadcast together."""
+    dims of ``input`` and ``indices`` broadcast together. Along ``dim``, negative indices
+    count from the end."""
     if dim is None:
         return gather(input.view(-1), 0, indices.view(-1))
     data, idx = input._data, indices._data
     d = wrap_dim(dim, data.ndim)
     if idx.ndim != data.ndim:
-        raise RuntimeError("torch.take_along_dim(): input and indices should have the same "
+        raise RuntimeError("ember.take_along_dim(): input and indices should have the same "
                            f"number of dimensions, but got {data.ndim} dimensions for input, "
                            f"and {idx.ndim} dimensions for indices")
-    rest = np.broadcast_shapes(data.shape[:d] + (1,) + data.shape[d + 1:],
-                               idx.shape[:d] + (1,) + idx.shape[d + 1:])
-    expanded = input.expand(rest[:d] + (data.shape[d],) + rest[d + 1:])
+    if idx.dtype != np.int64:
+        raise RuntimeError("ember.take_along_dim(): dtype of indices should be Long but got "
+                           f"{_legacy_name(indices)}")
+    rest_in = data.shape[:d] + (1,) + data.shape[d + 1:]
+    rest_idx = idx.shape[:d] + (1,) + idx.shape[d + 1:]
+    try:
+        rest = np.broadcast_shapes(rest_in, rest_idx)
+    except ValueError:
+        from .arithmetic import _size_error
+        raise _size_error(rest_in, rest_idx) from None
+    size = data.shape[d] if data.ndim else 1
+    if idx.size and idx.min() < 0:
+        idx = np.where((idx < 0) & (idx >= -size), idx + size, idx)
+    expanded = input.expand(rest[:d] + (size,) + rest[d + 1:]) if data.ndim else input
     index = wrap(np.broadcast_to(idx, rest[:d] + (idx.shape[d],) + rest[d + 1:]))
     return gather(expanded, d, index)
 
@@ -134,24 +154,62 @@ class NotImplemented_(Node):  # noqa: N801 - printed as torch's "NotImplemented"
 NotImplemented_.__name__ = NotImplemented_.__qualname__ = "NotImplemented"
 
 
+def _check_scatter_shape(shape: tuple, idx: np.ndarray, d: int, src: Any) -> None:
+    """torch's checks of an index against ``self`` (and a tensor ``src``), in its order."""
+    ndim = max(len(shape), 1)
+    if idx.ndim != ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    shape = shape or (1,)
+    src_shape = (src._data.shape or (1,)) if isinstance(src, Tensor) else None
+    wrong = False
+    for i, n in enumerate(idx.shape):
+        if i != d and n > shape[i]:
+            wrong = True
+            break
+        if src_shape is not None:
+            if i >= len(src_shape):  # torch asks src for a size it does not have
+                wrap_dim(i, len(src_shape))
+            if n > src_shape[i]:
+                wrong = True
+                break
+    if src_shape is not None and len(src_shape) != idx.ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
+    if wrong:
+        msg = (f"Expected index {list(idx.shape)} to be no larger than self {list(shape)} "
+               f"apart from dimension {d}")
+        if src_shape is not None:
+            msg += f" and to be no larger size than src {list(src_shape)}"
+        raise RuntimeError(msg)
+
+
 def _scatter_into(input: Tensor, dim: int, index: Tensor, src: Any, reduce: str | None,
                   name: str) -> tuple:
     data = input._data
     d = wrap_dim(dim, data.ndim)
-    idx = _index_data(index, name)
+    idx = _index_data(index, "scatter")
+    if isinstance(src, Tensor):
+        if src._data.dtype != data.dtype:
+            raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+    else:
+        src = check_scalar(src, data.dtype)
+    if reduce not in (None, "add", "multiply"):
+        raise RuntimeError("reduce argument must be either add or multiply.")
     out = data.copy()
+    if not idx.size:
+        return wrap(out), d
+    _check_scatter_shape(data.shape, idx, d, src)
     target = out if out.ndim else out.reshape(1)
     _check_bounds(idx, target.shape[d], d)
     pos = _positions(idx, d)
-    vals = src._data[tuple(slice(0, s) for s in idx.shape)] if isinstance(src, Tensor) else src
-    if isinstance(src, Tensor) and src._data.ndim == 0:
-        vals = src._data.reshape(1)
+    if isinstance(src, Tensor):
+        vals = src._data if src._data.ndim else src._data.reshape(1)
+        vals = vals[tuple(slice(0, s) for s in idx.shape)]
+    else:
+        vals = src
     if reduce == "add":
         np.add.at(target, pos, vals)
     elif reduce == "multiply":
         np.multiply.at(target, pos, vals)
-    elif reduce is not None:
-        raise RuntimeError(f"reduce argument must be either add or multiply. Got {reduce}")
     else:
         target[pos] = vals
     return wrap(out), d
@@ -180,6 +238,9 @@ def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: A
 
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """A copy of ``input`` with ``src`` added at ``index`` (repeated indices add up)."""
+    if not isinstance(src, Tensor):
+        raise TypeError("scatter_add(): argument 'src' (position 3) must be Tensor, not "
+                        f"{type(src).__name__}")
     res, d = _scatter_into(input, dim, index, src, "add", "scatter_add")
     node = record(res, ScatterAddBackward0, input, src)
     if node is not None:
@@ -207,12 +268,26 @@ class IndexSelectBackward0(Node):
         return (index_add(zeros(self.shape, dtype=grad.dtype), self.dim, index, grad),)
 
 
-def _index_vector(index: Tensor, name: str) -> np.ndarray:
+def _index_vector(index: Any, name: str) -> np.ndarray:
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{name}(): argument 'index' (position 2) must be Tensor, not "
+                        f"{type(index).__name__}")
     if index._data.ndim > 1:
         raise IndexError(f"{name}(): Index is supposed to be a vector")
-    if index._data.dtype.kind not in "iu":
+    if index._data.dtype not in _INDEX_DTYPES:
         raise RuntimeError(f"{name}(): Expected dtype int32 or int64 for index")
     return index._data.reshape(-1)
+
+
+def _check_select_bounds(idx: np.ndarray, size: int, d: int, ndim: int) -> None:
+    """index_select takes no negative index; torch words the refusal per kernel: one for
+    dim 1 of a tensor with several dims, another for every other case."""
+    if not idx.size or (idx.max() < size and idx.min() >= 0):
+        return
+    if ndim > 1 and d == 1:
+        bad = int(idx[(idx >= size) | (idx < 0)][0])
+        raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={size}")
+    raise IndexError("index out of range in self")
 
 
 def index_select(input: Tensor, dim: int, index: Tensor, *,
@@ -221,9 +296,7 @@ def index_select(input: Tensor, dim: int, index: Tensor, *,
     data = input._data
     d = wrap_dim(dim, data.ndim)
     idx = _index_vector(index, "index_select")
-    size = data.shape[d] if data.ndim else 1
-    if idx.size and (idx.max() >= size or idx.min() < -size):
-        raise IndexError("index out of range in self")
+    _check_select_bounds(idx, data.shape[d] if data.ndim else 1, d, data.ndim)
     res = wrap(np.take(data, idx, axis=d) if data.ndim else data.copy())
     node = record(res, IndexSelectBackward0, input)
     if node is not None:
@@ -242,16 +315,42 @@ class IndexAddBackward0(Node):
         return grad, g_src * self.alpha if self.alpha != 1 else g_src
 
 
+def _check_index_add(input: Tensor, d: int, index: Tensor, source: Tensor) -> np.ndarray:
+    """The index of ``index_add`` as a vector, after torch's checks in torch's order."""
+    arr = index._data
+    if arr.dtype not in _INDEX_DTYPES:
+        raise RuntimeError("index_add_(): Expected dtype int32/int64 for index but got: "
+                           f"{_legacy_name(index)}")
+    if arr.ndim > 1:
+        raise IndexError(f"index_add_(): Index is supposed to be a vector, but got dim: "
+                         f"{arr.ndim} with type: {_legacy_name(index)} and size: "
+                         f"{list(arr.shape)}")
+    if source._data.dtype != input._data.dtype:
+        raise RuntimeError(f"index_add_(): self ({_legacy_name(input)}) and source "
+                           f"({_legacy_name(source)}) must have the same scalar type")
+    idx, shape, src_shape = arr.reshape(-1), input._data.shape, source._data.shape
+    if shape and src_shape:
+        if d < len(src_shape) and idx.size != src_shape[d]:
+            raise RuntimeError(f"index_add_(): Number of indices ({idx.size}) should be equal "
+                               f"to source.size(dim): ({src_shape[d]}), for dim: {d}")
+        if len(src_shape) != len(shape) or any(
+                n != m for i, (n, m) in enumerate(zip(shape, src_shape)) if i != d):
+            raise RuntimeError("source tensor shape must match self tensor shape, excluding "
+                               f"the specified dimension. Got self.shape = {list(shape)} "
+                               f"source.shape = {list(src_shape)}")
+    _check_bounds(idx, shape[d] if shape else 1, d)
+    return idx
+
+
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *,
               alpha: Any = 1) -> Tensor:
     """A copy of ``input`` with ``alpha * source`` slices added at ``index`` along ``dim``."""
     d = wrap_dim(dim, input._data.ndim)
-    idx = _index_vector(index, "index_add_")
+    idx = _check_index_add(input, d, index, source)
     src = source._data
-    if input._data.ndim and src.ndim and idx.size != src.shape[d]:
-        raise RuntimeError(f"index_add_(): Number of indices ({idx.size}) should be equal to "
-                           f"source.size(dim): ({src.shape[d]}), for dim: {d}")
     out = input._data.copy()
+    if out.dtype.kind in "iu" and isinstance(alpha, float):
+        alpha = int(alpha)  # an integer tensor scales by the integer part of alpha
     moved = np.moveaxis(out, d, 0) if out.ndim else out.reshape(1)
     vals = src * alpha if alpha != 1 else src
     np.add.at(moved, idx, np.moveaxis(vals, d, 0) if vals.ndim else vals)
@@ -269,16 +368,42 @@ def index_add_(self: Tensor, dim: int, index: Tensor, source: Tensor, *,
     return _inplace(self, index_add(self, dim, index, source, alpha=alpha))
 
 
-class IndexFillBackward0(Node):
+class IndexFillBackward0(Node):  # scalar value
     def backward(self, grad: Tensor) -> tuple:
         (index,) = self.saved()
         return (index_fill(grad, self.dim, index, 0.0),)
 
 
+class IndexFillBackward1(Node):  # 0-d tensor value: it receives the filled slices' sum
+    def backward(self, grad: Tensor) -> tuple:
+        (index,) = self.saved()
+        kept = index_fill(grad, self.dim, index, 0.0)
+        g_value = (grad.sum() - kept.sum()).to(self.value_dtype) if self.needs[1] else None
+        return kept if self.needs[0] else None, g_value
+
+
+def _index_fill_vector(index: Tensor, size: int, d: int) -> np.ndarray:
+    arr = index._data
+    if arr.ndim > 1:
+        raise RuntimeError("Index has to be a vector/scalar")
+    if arr.dtype != np.int64:
+        raise IndexError("index_fill_(): Expected dtype int64 for index.")
+    idx = arr.reshape(-1)
+    if idx.size and (idx.max() >= size or idx.min() < -size):
+        bad = int(idx[(idx >= size) | (idx < -size)][0])
+        raise IndexError(f"index {bad} is out of bounds for dimension {d} with size {size}")
+    return idx
+
+
 def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
     """A copy of ``input`` with the slices at ``index`` along ``dim`` set to ``value``."""
     d = wrap_dim(dim, input._data.ndim)
-    idx = _index_vector(index, "index_fill_")
+    idx = _index_fill_vector(index, input._data.shape[d] if input._data.ndim else 1, d)
+    if isinstance(value, Tensor) and value._data.ndim:
+        raise RuntimeError("index_fill_ only supports a 0-dimensional value tensor, but got "
+                           f"tensor with {value._data.ndim} dimension(s).")
+    if not isinstance(value, Tensor):
+        value = check_scalar(value, input._data.dtype)
     out = input._data.copy()
     v = value._data if isinstance(value, Tensor) else value
     if out.ndim:
@@ -286,7 +411,13 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
     elif idx.size:
         out[...] = v
     res = wrap(out)
-    node = record(res, IndexFillBackward0, input)
+    if isinstance(value, Tensor):
+        node = record(res, IndexFillBackward1, input, value)
+        if node is not None:
+            node.needs = (input._requires_grad, value._requires_grad)
+            node.value_dtype = value.dtype
+    else:
+        node = record(res, IndexFillBackward0, input)
     if node is not None:
         node.dim = d
         node.save(index)
@@ -299,88 +430,8 @@ def index_fill_(self: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
 
 
 # -- masks ---------------------------------------------------------------------------------
-class MaskedFillBackward0(Node):  # scalar value
-    def backward(self, grad: Tensor) -> tuple:
-        (mask,) = self.saved()
-        return (sum_to(grad.masked_fill(mask, 0), self.shape),)
-
-
-class MaskedFillBackward1(Node):  # 0-d tensor value: it receives the masked gradient's sum
-    def backward(self, grad: Tensor) -> tuple:
-        (mask,) = self.saved()
-        g_self = sum_to(grad.masked_fill(mask, 0), self.shape) if self.needs[0] else None
-        g_value = None
-        if self.needs[1]:
-            g_value = grad.masked_fill(~mask, 0).sum()
-        return g_self, g_value
-
-
-def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
-    """A copy of ``input`` with ``value`` where ``mask`` (bool, broadcastable) is True."""
-    if mask._data.dtype != np.bool_:
-        raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
-                           f"{_c_type(mask)}")
-    if isinstance(value, Tensor) and value._data.ndim:
-        raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
-                           f"tensor with {value._data.ndim} dimension(s).")
-    data = input._data
-    try:
-        np.broadcast_shapes(mask._data.shape, data.shape)
-    except ValueError:
-        from .arithmetic import _size_error
-        raise _size_error(mask._data.shape, data.shape) from None
-    v = value._data if isinstance(value, Tensor) else value
-    res = wrap(np.where(mask._data, np.asarray(v).astype(data.dtype), data))
-    if isinstance(value, Tensor):
-        node = record(res, MaskedFillBackward1, input, value)
-        if node is not None:
-            node.needs = (input._requires_grad, value._requires_grad)
-    else:
-        node = record(res, MaskedFillBackward0, input)
-    if node is not None:
-        node.shape = data.shape
-        node.save(mask)
-    return res
-
-
 def _c_type(t: Tensor) -> str:
     names = {"int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
              "uint8": "unsigned char", "float32": "float", "float64": "double",
              "float16": "c10::Half"}
     return names.get(t._data.dtype.name, t._data.dtype.name)
-
-
-def masked_fill_(self: Tensor, mask: Tensor, value: Any) -> Tensor:
-    from .arithmetic import _inplace
-    return _inplace(self, masked_fill(self, mask, value))
-
-
-class MaskedSelectBackward0(Node):
-    def backward(self, grad: Tensor) -> tuple:
-        (mask,) = self.saved()
-        from .creation import zeros
-        full = zeros(self.out_shape, dtype=grad.dtype)
-        full[mask.expand(self.out_shape)] = grad
-        return (sum_to(full, self.shape),)
-
-
-def masked_select(input: Tensor, mask: Tensor) -> Tensor:
-    """The elements where ``mask`` is True, as a 1-d tensor (shapes broadcast)."""
-    shape = np.broadcast_shapes(input._data.shape, mask._data.shape)
-    res = wrap(np.broadcast_to(input._data, shape)[np.broadcast_to(mask._data, shape)])
-    node = record(res, MaskedSelectBackward0, input)
-    if node is not None:
-        node.shape, node.out_shape = input._data.shape, shape
-        node.save(mask)
-    return res
-
-
-def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
-    """Indices of the non-zero elements: an ``(n, ndim)`` tensor, or one tensor per dim."""
-    data = input._data if input._data.ndim else input._data.reshape(1)
-    idx = np.nonzero(data)
-    if as_tuple:
-        return tuple(wrap(i.astype(np.int64)) for i in idx)
-    if input._data.ndim == 0:
-        return wrap(np.zeros((idx[0].size, 0), dtype=np.int64))
-    return wrap(np.stack(idx, axis=-1).astype(np.int64))

@@ -188,7 +188,11 @@ def squeeze(input: Tensor, dim: Any = None) -> Tensor:
     else:
         single = isinstance(dim, (int, np.integer))
         node_type = SqueezeBackward1 if single else SqueezeBackward2
-        dims = {wrap_dim(int(d), data.ndim) for d in ((dim,) if single else dim)}
+        listed = [wrap_dim(int(d), data.ndim) for d in ((dim,) if single else dim)]
+        dims = set(listed)
+        if len(dims) != len(listed):
+            dup = next(d for d in listed if listed.count(d) > 1)
+            raise RuntimeError(f"dim {dup} appears multiple times in the list of dims")
         axes = tuple(d for d in sorted(dims) if data.ndim and data.shape[d] == 1)
     out = make_view(input, data.squeeze(axes) if axes else data.view())
     node = record(out, node_type, input)
@@ -360,8 +364,9 @@ def repeat(input: Tensor, *repeats: Any) -> Tensor:
     return out
 
 
-def tile(input: Tensor, dims: Sequence[int]) -> Tensor:
-    dims = tuple(dims)
+def tile(input: Tensor, *dims: Any) -> Tensor:
+    """Repeat the tensor along each dim; missing leading dims count as 1: ``x.tile(2)``."""
+    dims = _shape_arg(dims)
     return repeat(input, (1,) * (input._data.ndim - len(dims)) + dims)
 
 
@@ -389,6 +394,11 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     d = wrap_dim(dim, input._data.ndim)
     n = input._data.shape[d]
     start = int(start)
+    if not -n <= start <= n:
+        raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but "
+                         f"got {start})")
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
     if start < 0:
         start += n
     if start < 0 or start + length > n:

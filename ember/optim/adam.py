@@ -34,8 +34,8 @@ class Adam(Optimizer):
                  foreach: bool | None = None, maximize: bool = False,
                  capturable: bool = False, differentiable: bool = False,
                  fused: bool | None = None, decoupled_weight_decay: bool = False) -> None:
-        _check_args(lr, betas, eps, weight_decay)
-        betas = (_squeeze(betas[0]), _squeeze(betas[1]))
+        _check_args(lr, betas, eps, weight_decay, bool(foreach) and not capturable)
+        betas = tuple(_squeeze(beta) for beta in betas)
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
                     "amsgrad": amsgrad, "maximize": maximize, "foreach": foreach,
                     "capturable": capturable, "differentiable": differentiable,
@@ -110,9 +110,16 @@ class AdamW(Adam):
             group["decoupled_weight_decay"] = True
 
 
-def _check_args(lr: Any, betas: tuple, eps: float, weight_decay: float) -> None:
-    if isinstance(lr, Tensor) and lr.numel() != 1:
-        raise ValueError("Tensor lr must be 1-element")
+def _check_args(lr: Any, betas: tuple, eps: float, weight_decay: float,
+                multi_tensor: bool) -> None:
+    """Validate Adam's hyper-parameters. ``multi_tensor`` (``foreach`` without
+    ``capturable``) refuses tensor hyper-parameters, which that mode cannot take."""
+    if isinstance(lr, Tensor):
+        if multi_tensor:
+            raise ValueError("lr as a Tensor is not supported for capturable=False and "
+                             "foreach=True")
+        if lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
     if not 0.0 <= lr:
         raise ValueError(f"Invalid learning rate: {lr}")
     if not 0.0 <= eps:
@@ -127,8 +134,13 @@ def _check_args(lr: Any, betas: tuple, eps: float, weight_decay: float) -> None:
     both_tensors = isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor)
     if not (both_floats or both_tensors):
         raise ValueError("betas must be either both floats or both Tensors")
-    for i, beta in enumerate(betas):
-        if isinstance(beta, Tensor) and beta.numel() != 1:
+    for i, beta in enumerate(betas[:2]):
+        if not isinstance(beta, Tensor):
+            continue
+        if multi_tensor:
+            raise ValueError(f"betas[{i}] as a Tensor is not supported for capturable=False "
+                             "and foreach=True")
+        if beta.numel() != 1:
             raise ValueError(f"Tensor betas[{i}] must be 1-element")
 
 

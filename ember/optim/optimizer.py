@@ -84,8 +84,8 @@ def _with_step_hooks(step: Callable) -> Callable:
             if result is None:
                 continue
             if not (isinstance(result, tuple) and len(result) == 2):
-                raise RuntimeError(f"{step} must return None or a tuple of "
-                                   f"(new_args, new_kwargs), but got {result}.")
+                raise RuntimeError(f"{_describe_step(step, self)} must return None or a tuple "
+                                   f"of (new_args, new_kwargs), but got {result}.")
             args, kwargs = result
         if self.__dict__.get("_step_tracked", False):
             self._opt_called = True  # lets an lr scheduler check the call order
@@ -96,6 +96,15 @@ def _with_step_hooks(step: Callable) -> Callable:
 
     wrapper._hooked = True  # type: ignore[attr-defined]
     return wrapper
+
+
+def _describe_step(step: Callable, optimizer: Any) -> str:
+    """``step`` as Python prints a function, named after the optimizer's class when that
+    class inherits the generic step (each built-in optimizer reads as its own ``step``)."""
+    name = step.__qualname__
+    if name == "Optimizer.step":
+        name = f"{type(optimizer).__name__}.step"
+    return f"<function {name} at {id(step):#x}>"
 
 
 class Optimizer:
@@ -224,7 +233,14 @@ class Optimizer:
                 grad._version[0] += 1
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Update the parameters once. ``closure`` re-evaluates the model and returns the loss."""
+        """Update the parameters once. ``closure`` re-evaluates the model and returns the loss.
+
+        Subclasses either override ``step`` or define ``_update_group``, the update of one
+        group's parameters that have a gradient; the base class has neither.
+        """
+        update = self._update_group
+        if update is None:
+            raise NotImplementedError
         loss = None
         if closure is not None:
             with enable_grad():
@@ -232,13 +248,12 @@ class Optimizer:
         for group in self.param_groups:
             params = [p for p in group["params"] if p.grad is not None]
             if params:
-                self._update_group(group, params)
+                update(group, params)
                 for p in params:
                     p._version[0] += 1
         return loss
 
-    def _update_group(self, group: dict[str, Any], params: list[Tensor]) -> None:
-        raise NotImplementedError
+    _update_group: Callable[[dict[str, Any], list[Tensor]], None] | None = None
 
     # -- hooks -----------------------------------------------------------------------------
     def register_step_pre_hook(self, hook: Callable) -> RemovableHandle:

@@ -299,3 +299,19 @@ def test_double_backward_against_central_differences(name):
     }
     x = ember.tensor(arr(3, 3).astype(np.float64), requires_grad=True)
     assert ember.autograd.gradgradcheck(fns[name], (x,))
+
+
+def test_captured_gradients_and_hooks_follow_whether_the_node_runs():
+    # A node that only has its gradient captured does not run (its graph stays usable) and
+    # its tensor hooks apply first; a node that runs has its gradient captured before them.
+    def fn(L, x):
+        y = x * 3
+        y.register_hook(lambda g: g * 10)
+        alone = L.autograd.grad((y * 2).sum(), y, retain_graph=True)[0]
+        beyond = L.autograd.grad((y * 2).sum(), [y, x])
+        leaf = x.exp()
+        L.autograd.grad((leaf * 2).sum(), leaf)
+        (leaf * 5).sum().backward()  # leaf's node was not run, so it can still be
+        return alone, beyond[0], beyond[1], x.grad
+    (e, _), (t, _) = run_both(fn, arr(3))
+    assert_same(e, t)

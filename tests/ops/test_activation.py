@@ -118,3 +118,16 @@ def test_softmax_rows_sum_to_one_in_float32():
     s = ember.softmax(x, 1)
     assert s.dtype is ember.float32
     np.testing.assert_allclose(s.sum(1).numpy(), np.ones(4), rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["relu", "leaky_relu", "hardtanh", "relu6"])
+def test_piecewise_linear_second_derivative_is_zero_and_recorded(name):
+    torch = pytest.importorskip("torch")
+    data = np.array([-1.5, -0.2, 0.3, 2.0], dtype=np.float32)
+    seen = []
+    for L in (ember, torch):
+        x = L.tensor(data, requires_grad=True)
+        (g,) = L.autograd.grad(getattr(L.nn.functional, name)(x).sum(), x, create_graph=True)
+        (gg,) = L.autograd.grad(g.sum(), x)
+        seen.append((g.grad_fn.name(), g.tolist(), gg.tolist()))
+    assert seen[0] == seen[1]

@@ -7,6 +7,8 @@ int64 ``num_batches_tracked``), updated while training and used in eval mode. Wi
 
 from __future__ import annotations
 
+from collections import ChainMap
+from collections.abc import Mapping
 from typing import Any
 
 from ... import _dtype as D
@@ -35,6 +37,9 @@ def _affine_parameters(module: Module, shape: Any, affine: bool, bias: bool,
 
 
 class _BatchNorm(Module):
+    # Version 2 added ``num_batches_tracked``: older checkpoints load without it.
+    _version = 2
+
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, device: Any = None,
                  dtype: Any = None, *, bias: bool = True) -> None:
@@ -73,6 +78,17 @@ class _BatchNorm(Module):
 
     def _check_input_dim(self, input: Tensor) -> None:
         raise NotImplementedError
+
+    def _plan_load(self, state_dict: Mapping, prefix: str, plan: Any) -> None:
+        # A checkpoint from before version 2 (or a plain dict) may lack num_batches_tracked:
+        # the module keeps its current count instead of reporting the key missing.
+        key = prefix + "num_batches_tracked"
+        if self.track_running_stats and key not in state_dict:
+            metadata = getattr(state_dict, "_metadata", None) or {}
+            version = metadata.get(prefix[:-1], {}).get("version")
+            if version is None or version < 2:
+                state_dict = ChainMap({key: self.num_batches_tracked}, state_dict)
+        super()._plan_load(state_dict, prefix, plan)
 
     def _averaging_factor(self) -> float:
         """This step's weight of the batch statistics in the running ones."""

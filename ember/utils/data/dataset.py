@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
+import typing
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
@@ -52,15 +53,13 @@ class Dataset(Generic[T_co]):
         return ConcatDataset([self, other])
 
 
-class IterableDataset(Dataset[T_co]):
-    """A stream of samples: subclasses define ``__iter__``.
+class IterableDataset(Dataset[T_co], typing.Iterable[T_co]):
+    """A stream of samples: subclasses define ``__iter__`` (an abstract method, so a class
+    without one cannot be instantiated).
 
     With ``num_workers > 0`` every worker iterates its own copy; use
     ``ember.utils.data.get_worker_info()`` inside ``__iter__`` to split the work.
     """
-
-    def __iter__(self) -> Iterator[T_co]:
-        raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
 
     def __add__(self, other: Dataset) -> ChainDataset:
         return ChainDataset([self, other])

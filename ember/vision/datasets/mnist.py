@@ -133,7 +133,10 @@ class MNIST(VisionDataset):
     def __getitem__(self, index: int) -> tuple:
         from PIL import Image
         i = operator.index(index)
-        img = Image.fromarray(_array(self.data)[i])
+        images = _array(self.data)
+        if not -len(images) <= i < len(images):
+            raise IndexError(_out_of_bounds(i, len(images)))
+        img = Image.fromarray(images[i])
         target = int(_array(self.targets)[i])
         if self.transform is not None:
             img = self.transform(img)
@@ -162,9 +165,10 @@ class MNIST(VisionDataset):
             return None
         from ..transforms import functional as F
         rows = np.asarray(indices, dtype=np.int64)
+        _check_rows(rows, len(self.data))
         images = F.uint8_to_float(_array(self.data)[rows][:, None])
         for norm in normalizers:
-            images = F.normalize_array(images, norm.mean, norm.std)
+            images = F.normalize_array(images, norm.mean, norm.std, images.shape[1:])
         return [tensor_from_array(images), tensor_from_array(_array(self.targets)[rows])]
 
     @property
@@ -194,6 +198,17 @@ class MNIST(VisionDataset):
     def test_data(self) -> Tensor:
         warnings.warn("test_data has been renamed data", stacklevel=2)
         return self.data
+
+
+def _check_rows(rows: np.ndarray, size: int) -> None:
+    """Reject the first out-of-range index as indexing the images tensor would."""
+    bad = rows[(rows >= size) | (rows < -size)]
+    if bad.size:
+        raise IndexError(_out_of_bounds(int(bad[0]), size))
+
+
+def _out_of_bounds(index: int, size: int) -> str:
+    return f"index {index} is out of bounds for dimension 0 with size {size}"
 
 
 def _array(t: Any) -> np.ndarray:

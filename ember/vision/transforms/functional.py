@@ -141,17 +141,42 @@ def pil_to_tensor(pic: Any) -> Tensor:
     return tensor_from_array(np.ascontiguousarray(arr.transpose(2, 0, 1)))
 
 
-def normalize_array(arr: np.ndarray, mean: Sequence[float], std: Sequence[float]) -> np.ndarray:
-    """``(arr - mean) / std`` per channel of a ``(..., C, H, W)`` float array."""
-    mean_a = np.asarray(mean, dtype=arr.dtype)
-    std_a = np.asarray(std, dtype=arr.dtype)
+def _channel_stats(values: Any, dtype: np.dtype) -> np.ndarray:
+    """``values`` (means or stds) as an array of the image's dtype; a 1-d sequence becomes
+    ``(C, 1, 1)`` so that it lines up with the channel axis."""
+    arr = np.asarray(values, dtype=dtype)
+    return arr.reshape(-1, 1, 1) if arr.ndim == 1 else arr
+
+
+def _check_fits(shape: tuple, other: tuple) -> None:
+    """Raise the error ember's in-place arithmetic raises when an operand of shape ``other``
+    cannot update an image of ``shape`` in place (too many channels, or no broadcast)."""
+    n = max(len(shape), len(other))
+    a = (1,) * (n - len(shape)) + tuple(shape)
+    b = (1,) * (n - len(other)) + tuple(other)
+    for i in range(n - 1, -1, -1):
+        if a[i] != b[i] and 1 not in (a[i], b[i]):
+            raise RuntimeError(f"The size of tensor a ({a[i]}) must match the size of tensor b "
+                               f"({b[i]}) at non-singleton dimension {i}")
+    broadcast = [max(x, y) for x, y in zip(a, b)]
+    if broadcast != list(shape):
+        raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast shape "
+                           f"{broadcast}")
+
+
+def normalize_array(arr: np.ndarray, mean: Sequence[float], std: Sequence[float],
+                    image_shape: tuple | None = None) -> np.ndarray:
+    """``(arr - mean) / std`` per channel of a ``(..., C, H, W)`` float array, with the errors
+    of ``normalize``. ``image_shape`` is the shape of one image when ``arr`` stacks several,
+    so that a mismatch is reported as it would be for a single image."""
+    mean_a = _channel_stats(mean, arr.dtype)
+    std_a = _channel_stats(std, arr.dtype)
     if (std_a == 0).any():
         raise ValueError(f"std evaluated to zero after conversion to "
                          f"{_dtype.from_np(arr.dtype)}, leading to division by zero.")
-    if mean_a.ndim == 1:
-        mean_a = mean_a.reshape(-1, 1, 1)
-    if std_a.ndim == 1:
-        std_a = std_a.reshape(-1, 1, 1)
+    shape = arr.shape if image_shape is None else tuple(image_shape)
+    _check_fits(shape, mean_a.shape)
+    _check_fits(shape, std_a.shape)
     return (arr - mean_a) / std_a
 
 
@@ -160,21 +185,27 @@ def normalize(tensor: Tensor, mean: Sequence[float], std: Sequence[float],
     """Normalize a float tensor image channel by channel: ``(x - mean) / std``."""
     if not isinstance(tensor, Tensor):
         raise TypeError(f"img should be Tensor Image. Got {type(tensor)}")
+    if tensor.ndim < 2:
+        raise TypeError("Tensor is not a torch image.")
     if not tensor.is_floating_point():
         raise TypeError(f"Input tensor should be a float tensor. Got {tensor.dtype}.")
     if tensor.ndim < 3:
         raise ValueError(f"Expected tensor to be a tensor image of size (..., C, H, W). Got "
                          f"tensor.size() = {tensor.size()}")
-    if tensor.requires_grad:  # keep the graph: do it with tensor ops
-        from ... import tensor as _tensor
-        m = _tensor(mean, dtype=tensor.dtype).reshape(-1, 1, 1)
-        s = _tensor(std, dtype=tensor.dtype).reshape(-1, 1, 1)
-        return (tensor - m) / s
-    out = normalize_array(tensor.numpy(), mean, std)
-    if inplace:
-        tensor.numpy()[...] = out
-        return tensor
-    return tensor_from_array(out)
+    if inplace or tensor.requires_grad:
+        # Tensor arithmetic: the graph, the version counter and the in-place checks hold.
+        return _normalize_with_ops(tensor, mean, std, inplace)
+    return tensor_from_array(normalize_array(tensor.numpy(), mean, std))
+
+
+def _normalize_with_ops(tensor: Tensor, mean: Any, std: Any, inplace: bool) -> Tensor:
+    mean_a = _channel_stats(mean, tensor.dtype.np)
+    std_a = _channel_stats(std, tensor.dtype.np)
+    if (std_a == 0).any():
+        raise ValueError(f"std evaluated to zero after conversion to {tensor.dtype}, leading "
+                         f"to division by zero.")
+    out = tensor if inplace else tensor.clone()
+    return out.sub_(tensor_from_array(mean_a)).div_(tensor_from_array(std_a))
 
 
 # -- geometry ------------------------------------------------------------------------------

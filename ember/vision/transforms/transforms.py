@@ -1,7 +1,10 @@
 """Transform objects: callables configured once, applied to every sample.
 
 Random transforms draw from ember's default generator, so ``ember.manual_seed`` makes a
-pipeline repeatable (and DataLoader workers are seeded like torch's).
+pipeline repeatable (and DataLoader workers are seeded like torch's). The transforms that
+also work on tensors are ``nn.Module``s, so they can be chained with ``nn.Sequential``;
+those that only convert (ToTensor, PILToTensor) or wrap Python code (Compose, Lambda) are
+plain callables.
 
 >>> t = Compose([ToTensor(), Normalize((0.5,), (0.5,))])
 >>> print(t)
@@ -17,6 +20,7 @@ import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ...nn import Module
 from . import functional as F
 from .functional import InterpolationMode
 
@@ -61,19 +65,18 @@ class PILToTensor:
         return f"{type(self).__name__}()"
 
 
-class Normalize:
+class Normalize(Module):
     """``(x - mean[c]) / std[c]`` for each channel ``c`` of a float tensor image."""
 
     def __init__(self, mean: Sequence[float], std: Sequence[float],
                  inplace: bool = False) -> None:
+        super().__init__()
         self.mean = mean
         self.std = std
         self.inplace = inplace
 
-    def __call__(self, tensor: Any) -> Any:
+    def forward(self, tensor: Any) -> Any:
         return F.normalize(tensor, self.mean, self.std, self.inplace)
-
-    forward = __call__
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(mean={self.mean}, std={self.std})"
@@ -95,12 +98,13 @@ class Lambda:
         return f"{type(self).__name__}()"
 
 
-class Resize:
+class Resize(Module):
     """Resize to ``(h, w)``, or scale so the shorter edge equals an int ``size``."""
 
     def __init__(self, size: int | Sequence[int],
                  interpolation: Any = InterpolationMode.BILINEAR,
                  max_size: int | None = None, antialias: bool | None = True) -> None:
+        super().__init__()
         if not isinstance(size, (int, Sequence)):
             raise TypeError(f"Size should be int or sequence. Got {type(size)}")
         if isinstance(size, Sequence) and len(size) not in (1, 2):
@@ -110,10 +114,8 @@ class Resize:
         self.interpolation = F.interpolation_mode(interpolation)
         self.antialias = antialias
 
-    def __call__(self, img: Any) -> Any:
+    def forward(self, img: Any) -> Any:
         return F.resize(img, self.size, self.interpolation, self.max_size, self.antialias)
-
-    forward = __call__
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(size={self.size}, "
@@ -134,16 +136,15 @@ def _setup_size(size: Any, error_msg: str) -> Any:
 _SIZE_MSG = "Please provide only two dimensions (h, w) for size."
 
 
-class CenterCrop:
+class CenterCrop(Module):
     """Crop the centre ``size`` region (zero-padded when the image is smaller)."""
 
     def __init__(self, size: int | Sequence[int]) -> None:
+        super().__init__()
         self.size = _setup_size(size, _SIZE_MSG)
 
-    def __call__(self, img: Any) -> Any:
+    def forward(self, img: Any) -> Any:
         return F.center_crop(img, self.size)
-
-    forward = __call__
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(size={self.size})"
@@ -154,12 +155,13 @@ def _randint(high: int) -> int:
     return int(randint(0, high, (1,)).item())
 
 
-class RandomCrop:
+class RandomCrop(Module):
     """Crop a ``size`` region at a random place, after optional ``padding``."""
 
     def __init__(self, size: int | Sequence[int], padding: Any = None,
                  pad_if_needed: bool = False, fill: Any = 0,
                  padding_mode: str = "constant") -> None:
+        super().__init__()
         self.size = tuple(_setup_size(size, _SIZE_MSG))
         self.padding = padding
         self.pad_if_needed = pad_if_needed
@@ -178,7 +180,7 @@ class RandomCrop:
             return 0, 0, h, w
         return _randint(h - th + 1), _randint(w - tw + 1), th, tw
 
-    def __call__(self, img: Any) -> Any:
+    def forward(self, img: Any) -> Any:
         if self.padding is not None:
             img = F.pad(img, self.padding, self.fill, self.padding_mode)
         _, height, width = F.get_dimensions(img)
@@ -189,25 +191,22 @@ class RandomCrop:
         top, left, h, w = self.get_params(img, self.size)
         return F.crop(img, top, left, h, w)
 
-    forward = __call__
-
     def __repr__(self) -> str:
         return f"{type(self).__name__}(size={self.size}, padding={self.padding})"
 
 
-class RandomHorizontalFlip:
+class RandomHorizontalFlip(Module):
     """Mirror the image left to right with probability ``p``."""
 
     def __init__(self, p: float = 0.5) -> None:
+        super().__init__()
         self.p = p
 
-    def __call__(self, img: Any) -> Any:
+    def forward(self, img: Any) -> Any:
         from ... import rand
         if rand(1).item() < self.p:
             return F.hflip(img)
         return img
-
-    forward = __call__
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(p={self.p})"
@@ -223,12 +222,13 @@ def _setup_angle(degrees: Any) -> list:
     return [float(d) for d in degrees]
 
 
-class RandomRotation:
+class RandomRotation(Module):
     """Rotate by an angle drawn uniformly from ``degrees`` (a range or ``(-d, d)``)."""
 
     def __init__(self, degrees: Any, interpolation: Any = InterpolationMode.NEAREST,
                  expand: bool = False, center: Sequence[int] | None = None,
                  fill: Any = 0) -> None:
+        super().__init__()
         self.degrees = _setup_angle(degrees)
         self.interpolation = F.interpolation_mode(interpolation)
         self.expand = expand
@@ -247,7 +247,7 @@ class RandomRotation:
         from ... import empty
         return float(empty(1).uniform_(float(degrees[0]), float(degrees[1])).item())
 
-    def __call__(self, img: Any) -> Any:
+    def forward(self, img: Any) -> Any:
         fill = self.fill
         if not F.is_pil_image(img):
             channels = F.get_image_num_channels(img)
@@ -255,8 +255,6 @@ class RandomRotation:
                 else [float(f) for f in fill]
         angle = self.get_params(self.degrees)
         return F.rotate(img, angle, self.interpolation, self.expand, self.center, fill)
-
-    forward = __call__
 
     def __repr__(self) -> str:
         text = (f"{type(self).__name__}(degrees={self.degrees}, "
