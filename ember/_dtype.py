@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import builtins
 
+from typing import Any
+
 import numpy as np
 
 __all__ = ["dtype", "get_default_dtype", "set_default_dtype", "promote_types", "result_type",
@@ -74,6 +76,28 @@ _np_bool = np.dtype(np.bool_)
 def scalar_type_name(d: dtype) -> str:
     """torch's C++ name for a dtype, as its error messages print it: "Float", "Long", ..."""
     return d._legacy[:-len("Tensor")]
+
+
+# The two C++ spellings of element types in torch's messages: the runtime type names (dtype
+# mismatches, gradient assignment) and the fixed-width names of its range-checked scalar
+# conversions ("value cannot be converted to type int8_t without overflow").
+_TYPE_META_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double",
+                    "complex64": "c10::complex<float>", "complex128": "c10::complex<double>",
+                    "uint8": "unsigned char", "int8": "signed char", "int16": "short int",
+                    "int32": "int", "int64": "long int", "bool": "bool"}
+_CONVERSION_NAMES = {**_TYPE_META_NAMES, "uint8": "uint8_t", "int8": "int8_t",
+                     "int16": "int16_t", "int64": "int64_t"}
+
+
+def type_meta_name(d: Any) -> str:
+    """The C++ runtime name of a dtype's elements ("float", "long int", "c10::Half");
+    ``d`` is an ember dtype or a NumPy one."""
+    return _TYPE_META_NAMES.get(d.name, d.name)
+
+
+def conversion_name(d: Any) -> str:
+    """The C++ type torch names when a scalar does not fit a dtype ("int8_t", "int")."""
+    return _CONVERSION_NAMES.get(d.name, d.name)
 
 
 def from_np(np_dtype: np.dtype) -> dtype:

@@ -20,13 +20,6 @@ def warn_non_leaf_grad() -> None:
         "the leaf Tensor instead.", UserWarning, stacklevel=3)
 
 
-# The C++ type names torch's gradient-assignment error prints.
-_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
-               "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
-               "uint8": "unsigned char", "bool": "bool", "complex64": "c10::complex<float>",
-               "complex128": "c10::complex<double>"}
-
-
 def check_grad(t: Any, grad: Any) -> None:
     """The checks of assigning ``t.grad = grad``: a tensor of ``t``'s dtype and size."""
     from ._tensor import Tensor  # imported here: _tensor imports this module
@@ -35,7 +28,7 @@ def check_grad(t: Any, grad: Any) -> None:
                         f"{type(grad).__name__}")
     if grad._data.dtype != t._data.dtype:
         raise RuntimeError(
-            f"attempting to assign a gradient with dtype '{_TYPE_NAMES[grad.dtype.name]}' to "
+            f"attempting to assign a gradient with dtype '{D.type_meta_name(grad.dtype)}' to "
             f"a tensor with grad_dtype '{D.scalar_type_name(t.dtype)}'. The gradient must "
             "match the tensor's grad_dtype (defaults to the tensor's dtype).")
     if grad._data.shape != t._data.shape:

@@ -101,42 +101,63 @@ def _keeps(t: Tensor, scalar: Any) -> bool:
     if kind == "b":
         return isinstance(scalar, bool)
     if type(scalar) is int:  # one outside the dtype's range is wrapped into it, as in torch
-        low, high = _int_range(t._data.dtype)
+        low, high = _INT_RANGES[t._data.dtype]
         return low <= scalar <= high
     return isinstance(scalar, (int, np.integer, bool, np.bool_))
 
 
-def _int_range(dt: np.dtype) -> tuple:
-    found = _INT_RANGES.get(dt)
-    if found is None:
-        info = np.iinfo(dt)
-        found = _INT_RANGES[dt] = (int(info.min), int(info.max))
-    return found
+_F32_MAX = float(np.finfo(np.float32).max)
+_INT_RANGES = {np.dtype(t): (int(np.iinfo(t).min), int(np.iinfo(t).max))
+               for t in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16,
+                         np.uint32, np.uint64)}
+_INT64_MIN, _INT64_END = -2 ** 63, 2 ** 63
 
 
-_INT_RANGES: dict = {}
+def check_scalar(value: Any, dtype: np.dtype) -> Any:
+    """``value`` (a Python number) as ``dtype`` stores it, or torch's error when it cannot.
+
+    Integer targets take floats within their range (truncated) and ints within it (unsigned
+    ones also take negative ints down to ``-max``, which wrap); float32 refuses finite
+    floats beyond its range; real targets refuse complex numbers with an imaginary part;
+    bool takes anything; ints beyond 64 bits never convert.
+    """
+    if isinstance(value, int) and not _INT64_MIN <= value < _INT64_END:
+        raise ValueError("Overflow when unpacking long long")
+    kind = dtype.kind
+    if kind == "b" or isinstance(value, bool):
+        return bool(value) if kind == "b" else value
+    if isinstance(value, complex) and kind != "c":
+        if value.imag:
+            raise _overflow(dtype)
+        value = value.real
+    bounds = _INT_RANGES.get(dtype)
+    if isinstance(value, int):
+        if bounds is not None:
+            low = -bounds[1] if bounds[0] == 0 else bounds[0]
+            if not low <= value <= bounds[1]:
+                raise _overflow(dtype)
+            if value < 0 and kind == "u":
+                return value + bounds[1] + 1  # wraps, as a C cast does
+    elif isinstance(value, float):
+        if bounds is not None:
+            if not bounds[0] <= value <= bounds[1]:  # NaN fails too
+                raise _overflow(dtype)
+        elif dtype.itemsize == 4 * (1 + (kind == "c")) and _F32_MAX < abs(value) < np.inf:
+            raise _overflow(dtype)
+    return value
 
 
-def checked_int_scalar(t: Tensor, scalar: Any) -> Any:
-    """``scalar`` converted as torch converts an op's Python-int bound (clamp's): refused
-    when out of range (see ``refuse_wrapped_scalar``), else wrapped into ``t``'s dtype."""
-    refuse_wrapped_scalar(t, scalar)
-    if type(scalar) is int and t._data.dtype.kind in "iu" and not _keeps(t, scalar):
-        return _cast_scalar(t, scalar)
-    return scalar
+def _overflow(dtype: np.dtype) -> RuntimeError:
+    # torch checks a float16 target's value as a double
+    name = "double" if dtype == np.float16 else D.conversion_name(dtype)
+    return RuntimeError(f"value cannot be converted to type {name} without overflow")
 
 
 def refuse_wrapped_scalar(t: Any, scalar: Any) -> None:
     """The ops that convert a Python int with a range check (pow, where) refuse one that
     does not fit ``t``'s integer dtype, where arithmetic would wrap it."""
-    if type(scalar) is not int or not isinstance(t, Tensor) or t._data.dtype.kind not in "iu":
-        return
-    low, high = _int_range(t._data.dtype)
-    if t._data.dtype.kind == "u":
-        low = -high  # torch lets a negative unsigned value wrap
-    if not low <= scalar <= high:
-        raise RuntimeError(f"value cannot be converted to type {t._data.dtype.name}_t without "
-                           "overflow")
+    if type(scalar) is int and isinstance(t, Tensor) and t._data.dtype.kind in "iu":
+        check_scalar(scalar, t._data.dtype)
 
 
 def _with_scalar(t: Tensor, scalar: Any):

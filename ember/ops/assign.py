@@ -21,7 +21,8 @@ import numpy as np
 
 from ..autograd.graph import Node
 from ..autograd.views import rebase_view
-from ._core import Tensor, edge, state, sum_to, wrap
+from ._core import (_F32_MAX, _INT64_END, _INT64_MIN, Tensor, check_scalar, edge, state,
+                    sum_to, wrap)
 from .indexing import (_adv_key, _Plan, _plan, _region, _type_name, _unique_positions,
                        list_key)
 from .shape import _expand_target
@@ -66,55 +67,6 @@ class FillBackward3(CopySlices):
 
 
 _SCALARS = (int, float, bool)
-_F32_MAX = float(np.finfo(np.float32).max)
-_C_TYPES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int",
-            "int64": "int64_t", "float32": "float", "float64": "double", "float16": "double",
-            "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
-_INT_RANGES = {np.dtype(t): (int(np.iinfo(t).min), int(np.iinfo(t).max))
-               for t in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16,
-                         np.uint32, np.uint64)}
-_INT64_MIN, _INT64_END = -2 ** 63, 2 ** 63
-
-
-def check_scalar(value: Any, dtype: np.dtype) -> Any:
-    """``value`` (a Python number) as ``dtype`` stores it, or torch's error when it cannot.
-
-    Integer targets take floats within their range (truncated) and ints within it (unsigned
-    ones also take negative ints down to ``-max``, which wrap); float32 refuses finite
-    floats beyond its range; real targets refuse complex numbers with an imaginary part;
-    bool takes anything; ints beyond 64 bits never convert.
-    """
-    if isinstance(value, int) and not _INT64_MIN <= value < _INT64_END:
-        raise ValueError("Overflow when unpacking long long")
-    kind = dtype.kind
-    if kind == "b" or isinstance(value, bool):
-        return bool(value) if kind == "b" else value
-    if isinstance(value, complex) and kind != "c":
-        if value.imag:
-            raise _overflow(dtype)
-        value = value.real
-    bounds = _INT_RANGES.get(dtype)
-    if isinstance(value, int):
-        if bounds is not None:
-            low = -bounds[1] if bounds[0] == 0 else bounds[0]
-            if not low <= value <= bounds[1]:
-                raise _overflow(dtype)
-            if value < 0 and kind == "u":
-                return value + bounds[1] + 1  # wraps, as a C cast does
-    elif isinstance(value, float):
-        if bounds is not None:
-            if not bounds[0] <= value <= bounds[1]:  # NaN fails too
-                raise _overflow(dtype)
-        elif dtype.itemsize == 4 * (1 + (kind == "c")) and _F32_MAX < abs(value) < np.inf:
-            raise _overflow(dtype)
-    return value
-
-
-def _overflow(dtype: np.dtype) -> RuntimeError:
-    name = _C_TYPES.get(dtype.name, dtype.name)
-    return RuntimeError(f"value cannot be converted to type {name} without overflow")
-
-
 def setitem(self: Tensor, key: Any, value: Any) -> None:
     """``self[key] = value`` in place (value: a tensor or a Python scalar)."""
     kt = type(key)

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _dtype as D
 from ..autograd.graph import Node
 from ._conv_kernels import (Geometry, conv_forward, conv_grads, conv_input_grad,
                             conv_weight_grad)
@@ -49,8 +50,8 @@ def _check_types(input: Tensor, weight: Tensor, bias: Tensor | None,
     # A plain convolution adds the bias inside its kernel, so it checks the bias first; the
     # transposed one adds it afterwards in the input's dtype.
     if not transposed and bias is not None and bias._data.dtype != a:
-        raise RuntimeError(f"Input type ({_cpp_name(a)}) and bias type "
-                           f"({_cpp_name(bias._data.dtype)}) should be the same")
+        raise RuntimeError(f"Input type ({D.type_meta_name(a)}) and bias type "
+                           f"({D.type_meta_name(bias._data.dtype)}) should be the same")
     if weight._data.dtype != a:
         x = input._data
         if a == np.float32 and x.ndim > 0 and x.shape[0] > 1 and x.ndim == weight._data.ndim:
@@ -59,25 +60,8 @@ def _check_types(input: Tensor, weight: Tensor, bias: Tensor | None,
             raise RuntimeError(f"Input type (ember.{input.dtype._legacy}) and weight type "
                                f"(ember.{weight.dtype._legacy}) should be the same or input "
                                "should be a MKLDNN tensor and weight is a dense tensor")
-        raise RuntimeError(f"expected scalar type {_scalar_name(a)} but found "
-                           f"{_scalar_name(weight._data.dtype)}")
-
-
-_CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
-              "bfloat16": "c10::BFloat16", "int64": "long int", "int32": "int",
-              "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
-              "bool": "bool"}
-
-
-def _cpp_name(dt: np.dtype) -> str:
-    """The C++ element type name torch prints in its convolution type errors."""
-    return _CPP_NAMES.get(dt.name, dt.name)
-
-
-def _scalar_name(dt: np.dtype) -> str:
-    return {"float64": "Double", "float32": "Float", "float16": "Half", "int64": "Long",
-            "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-            "bfloat16": "BFloat16"}.get(dt.name, dt.name.capitalize())
+        raise RuntimeError(f"expected scalar type {D.scalar_type_name(D.from_np(a))} but found "
+                           f"{D.scalar_type_name(D.from_np(weight._data.dtype))}")
 
 
 def _check_shapes(x: np.ndarray, w: np.ndarray, bias: Tensor | None, groups: int,

@@ -16,7 +16,7 @@ import numpy as np
 from .. import _dtype as D
 from .._backend import CPU, as_device, module_for, to_device
 from ..autograd.graph import Node
-from ._core import Tensor, check_inplace, rebase_history, record, wrap
+from ._core import Tensor, check_inplace, check_scalar, rebase_history, record, wrap
 from ._factory_args import _SCALARS, _check_dtype_arg, _finish, _into, _out_dtype, _size
 from .from_data import _c_name, as_tensor, from_numpy, scalar_tensor, tensor
 from .ranges import arange, linspace, logspace
@@ -145,7 +145,6 @@ def full_like(input: Tensor, fill_value: Any, *, dtype: D.dtype | None = None,
                 requires_grad=requires_grad)
 
 
-
 def eye(n: int, m: int | None = None, *, out: Any = None, dtype: D.dtype | None = None,
         layout: Any = None, device: Any = None, pin_memory: bool = False,
         requires_grad: bool = False) -> Tensor:
@@ -218,12 +217,8 @@ def fill_(self: Tensor, value: Any) -> Tensor:
                                f"with {value._data.ndim} dimensions.")
         v = value._data
     else:
-        v = value
-        if self._data.dtype.kind in "iu" and isinstance(value, (int, np.integer)):
-            info = np.iinfo(self._data.dtype)
-            if not info.min <= value <= info.max:
-                raise RuntimeError(f"value cannot be converted to type "
-                                   f"{_c_name(self.dtype)} without overflow")
+        v = check_scalar(value.item() if isinstance(value, np.generic) else value,
+                         self._data.dtype)
     self._data[...] = v
     self._version[0] += 1
     if isinstance(value, Tensor) and value._requires_grad:

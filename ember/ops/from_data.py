@@ -106,7 +106,6 @@ def _check_byte_order(arr: np.ndarray) -> None:
                          "order. Conversion between byte orders is currently not supported.")
 
 
-
 def _to_array(data: Any, dtype: D.dtype | None) -> np.ndarray:
     if isinstance(data, Tensor):
         warnings.warn("To copy construct from a tensor, it is recommended to use "
@@ -167,11 +166,9 @@ def _checked_int_array(src: np.ndarray, dt: D.dtype) -> np.ndarray:
         return src.astype(dt.np)
 
 
-def _c_name(dt: D.dtype) -> str:
+def _c_name(dt: Any) -> str:
     """The C type torch names in its overflow messages (it checks half values as double)."""
-    return {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int32_t",
-            "int64": "int64_t", "float32": "float", "float64": "double",
-            "float16": "double"}.get(dt.name, dt.name)
+    return "double" if dt.name == "float16" else D.conversion_name(dt)
 
 
 def tensor(data: Any, *, dtype: D.dtype | None = None, device: Any = None,

@@ -18,10 +18,10 @@ from typing import Any
 
 import numpy as np
 
+from .. import _dtype as D
 from ..autograd.graph import Node
 from . import _gemm
 from ._core import Tensor, record, state, sum_to, wrap
-from .scatter_gather import _c_type
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "addmm", "outer", "ger", "einsum",
            "linear_forward"]
@@ -55,7 +55,7 @@ def mm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
                            f"{_dims(b.shape)})")
     if a.dtype != b.dtype:
         raise RuntimeError("expected m1 and m2 to have the same dtype, but got: "
-                           f"{_c_type(input)} != {_c_type(mat2)}")
+                           f"{D.type_meta_name(a.dtype)} != {D.type_meta_name(b.dtype)}")
     res = wrap(_gemm.matmul(a, b))
     node = record(res, MmBackward0, input, mat2)
     if node is not None:

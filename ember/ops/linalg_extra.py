@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .. import _dtype as D
 from ..autograd.graph import Node
 from ._core import Tensor, record, sum_to, wrap, wrap_dim
 from .linalg import _check_batch_sizes, _dims, _finish, _scalar_name, _unsafe_view
@@ -317,8 +318,7 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alp
 
 
 def _c(t: Tensor) -> str:
-    from .scatter_gather import _c_type
-    return _c_type(t)
+    return D.type_meta_name(t._data.dtype)
 
 
 class AddbmmBackward0(Node):

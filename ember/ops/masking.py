@@ -13,10 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from .. import _dtype as D
 from ..autograd.graph import Node
-from ._core import Tensor, record, sum_to, wrap
-from .assign import check_scalar
-from .scatter_gather import _c_type
+from ._core import Tensor, check_scalar, record, sum_to, wrap
 
 __all__ = ["masked_fill", "masked_fill_", "masked_select", "nonzero"]
 
@@ -41,7 +40,7 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
     """A copy of ``input`` with ``value`` where ``mask`` (bool, broadcastable) is True."""
     if mask._data.dtype != np.bool_:
         raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
-                           f"{_c_type(mask)}")
+                           f"{D.type_meta_name(mask._data.dtype)}")
     if isinstance(value, Tensor) and value._data.ndim:
         raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
                            f"tensor with {value._data.ndim} dimension(s).")

@@ -98,14 +98,10 @@ def _space_dtype(start: Any, end: Any, dtype: D.dtype | None, fn: str) -> D.dtyp
     if dtype == D.bool:
         raise NotImplementedError(f"\"{fn}_cpu\" not implemented for 'Bool'")
     if cplx and not dtype.is_complex:
-        raise RuntimeError(f"torch.{fn}(): inferred dtype {_cpp_name(inferred)} can't be safely "
+        raise RuntimeError(f"ember.{fn}(): inferred dtype {D.type_meta_name(inferred)} can't be "
+                           "safely "
                            f"cast to passed dtype {D.scalar_type_name(dtype)}")
     return dtype
-
-
-def _cpp_name(dt: D.dtype) -> str:
-    return {"complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}.get(
-        dt.name, dt.name)
 
 
 def linspace(start: Any, end: Any, steps: int, *, out: Any = None, dtype: D.dtype | None = None,

@@ -15,8 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.graph import Node
-from ._core import Tensor, record, wrap, wrap_dim
-from .assign import check_scalar
+from ._core import Tensor, check_scalar, record, wrap, wrap_dim
 
 __all__ = ["gather", "scatter", "scatter_", "scatter_add", "scatter_add_", "index_select",
            "index_add", "index_add_", "index_fill", "index_fill_", "take_along_dim"]
@@ -430,8 +429,3 @@ def index_fill_(self: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
 
 
 # -- masks ---------------------------------------------------------------------------------
-def _c_type(t: Tensor) -> str:
-    names = {"int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
-             "uint8": "unsigned char", "float32": "float", "float64": "double",
-             "float16": "c10::Half"}
-    return names.get(t._data.dtype.name, t._data.dtype.name)

@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import _dtype as D
 from ..autograd.graph import Node
-from ._core import Tensor, checked_int_scalar, record, wrap
+from ._core import Tensor, check_scalar, record, wrap
 from ._errstate import quiet
 from ._binary import _inplace, _meta, _reduce, _write_out
 from .arithmetic import pow
@@ -374,7 +374,7 @@ def clamp(input: Tensor, min: Any = None, max: Any = None, *,  # noqa: A002
         else:
             dt = D.result_type(*(x for x in (input, min, max) if x is not None)).np
             data = data if data.dtype == dt else data.astype(dt)
-            min, max = (None if b is None else checked_int_scalar(input, b) for b in (min, max))
+        min, max = (None if b is None else check_scalar(b, dt) for b in (min, max))
         res = np.minimum(np.maximum(data, min), max) if min is not None and max is not None \
             else np.maximum(data, min) if min is not None else np.minimum(data, max)
         res = wrap(res.astype(dt, copy=False))

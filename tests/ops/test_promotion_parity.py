@@ -228,3 +228,22 @@ def test_out_of_range_python_ints_against_small_int_tensors(dtype, scalar, expr)
         except (RuntimeError, ZeroDivisionError) as err:
             outcomes.append((type(err).__name__, str(err)))
     assert outcomes[0] == outcomes[1]
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int16", "uint8", "int64", "float32"])
+@pytest.mark.parametrize("expr", ["L.tensor([1], dtype=dt).fill_(v)",
+                                  "L.full((1,), v, dtype=dt)",
+                                  "L.tensor([1], dtype=dt).__setitem__(0, v)",
+                                  "L.tensor([1], dtype=dt).clamp(max=v)"])
+def test_overflowing_scalars_name_the_c_type(dtype, expr):
+    value = 1e300 if dtype == "float32" or "fill_" in expr else 2 ** 40
+    calls = [lambda L=L: eval(expr, {"L": L, "dt": getattr(L, dtype), "v": value})
+             for L in (ember, torch)]
+    outcomes = []
+    for call in calls:
+        try:
+            call()
+            outcomes.append("ok")
+        except (RuntimeError, ValueError) as err:
+            outcomes.append(f"{type(err).__name__}: {err}")
+    assert outcomes[0] == outcomes[1]
