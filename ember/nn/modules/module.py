@@ -24,10 +24,18 @@ from collections.abc import Callable, Iterator
 from ...autograd.grad_mode import no_grad
 from ..._tensor import Tensor
 from ..parameter import Buffer, Parameter
+from . import _backward_hooks as _bw
+from ._backward_hooks import (  # noqa: F401 - the _global_* dicts are looked up here too
+    _global_backward_hooks, _global_backward_pre_hooks, plan_backward_hooks,
+    register_module_backward_hook, register_module_full_backward_hook,
+    register_module_full_backward_pre_hook)
+from ._backward_hooks import hooks_in_use as _backward_hooks_in_use
 from ._module_io import ModuleIOMixin, typename
 from .hooks import RemovableHandle
 
-__all__ = ["Module", "register_module_forward_pre_hook", "register_module_forward_hook"]
+__all__ = ["Module", "register_module_forward_pre_hook", "register_module_forward_hook",
+           "register_module_full_backward_pre_hook", "register_module_backward_hook",
+           "register_module_full_backward_hook"]
 
 # Hooks that run around every module's forward (rarely used; checked on the fast path).
 _global_forward_pre_hooks: dict = {}
@@ -101,6 +109,9 @@ class Module(ModuleIOMixin):
         setattr_(self, "_parameters", {})
         setattr_(self, "_buffers", {})
         setattr_(self, "_non_persistent_buffers_set", set())
+        setattr_(self, "_backward_pre_hooks", {})
+        setattr_(self, "_backward_hooks", {})
+        setattr_(self, "_is_full_backward_hook", None)
         setattr_(self, "_forward_hooks", {})
         setattr_(self, "_forward_hooks_with_kwargs", {})
         setattr_(self, "_forward_hooks_always_called", {})
@@ -111,13 +122,17 @@ class Module(ModuleIOMixin):
     # -- calling ---------------------------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # Fast path: with no hooks anywhere, calling a module costs one extra Python call.
+        # Backward hooks of every module (and global ones) share one dict, tested last.
         if (self._forward_pre_hooks or self._forward_hooks or _global_forward_pre_hooks
-                or _global_forward_hooks):
+                or _global_forward_hooks or _backward_hooks_in_use):
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 
     def _call_with_hooks(self, args: tuple, kwargs: dict) -> Any:
         args, kwargs = self._run_pre_hooks(args, kwargs)
+        backward_hooks = plan_backward_hooks(self) if _backward_hooks_in_use else None
+        if backward_hooks is not None:
+            args = backward_hooks.setup_inputs(args)
         try:
             result = self.forward(*args, **kwargs)
         except Exception:
@@ -131,6 +146,8 @@ class Module(ModuleIOMixin):
                 new = hook(self, args, result)
             if new is not None:
                 result = new
+        if backward_hooks is not None:
+            result = backward_hooks.setup_outputs(args, result)
         return result
 
     def _run_pre_hooks(self, args: tuple, kwargs: dict) -> tuple:
@@ -194,6 +211,12 @@ class Module(ModuleIOMixin):
         if always_call:
             self._forward_hooks_always_called[handle.id] = True
         return handle
+
+    # Backward hooks: these methods live in _backward_hooks, beside their machinery.
+    register_full_backward_pre_hook = _bw.register_full_backward_pre_hook
+    register_full_backward_hook = _bw.register_full_backward_hook
+    register_backward_hook = _bw.register_backward_hook
+    __setstate__ = _bw.restore_module_state
 
     # -- registration ----------------------------------------------------------------------
     def register_parameter(self, name: str, param: Parameter | None) -> None:
