@@ -17,6 +17,7 @@ from . import _dtype as D
 from ._backend import CPU, array_module, as_device, device, device_of, to_device
 from ._size import Size
 from ._tensor_grad import check_grad as _check_grad
+from ._tensor_grad import not_a_tensor as _not_a_tensor
 from ._tensor_grad import warn_non_leaf_grad as _warn_non_leaf_grad
 from .autograd.graph import AccumulateGrad, RemovableHandle
 from .autograd.grad_mode import state as _grad_state
@@ -127,7 +128,10 @@ class Tensor:
     @grad.setter
     def grad(self, grad: Tensor | None) -> None:
         if grad is not None:
-            _check_grad(self, grad)
+            if not isinstance(grad, Tensor):
+                raise _not_a_tensor(grad)
+            if grad._data.dtype != self._data.dtype or grad._data.shape != self._data.shape:
+                _check_grad(self, grad)  # raises the error that fits
         self._grad = grad
 
     @property

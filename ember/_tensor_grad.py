@@ -8,7 +8,12 @@ from typing import Any
 
 from . import _dtype as D
 
-__all__ = ["check_grad", "warn_non_leaf_grad"]
+__all__ = ["check_grad", "not_a_tensor", "warn_non_leaf_grad"]
+
+
+def not_a_tensor(grad: Any) -> TypeError:
+    return TypeError("assigned grad expected to be a Tensor or None but got grad of type "
+                     f"{type(grad).__name__}")
 
 
 def warn_non_leaf_grad() -> None:
@@ -21,11 +26,8 @@ def warn_non_leaf_grad() -> None:
 
 
 def check_grad(t: Any, grad: Any) -> None:
-    """The checks of assigning ``t.grad = grad``: a tensor of ``t``'s dtype and size."""
-    from ._tensor import Tensor  # imported here: _tensor imports this module
-    if not isinstance(grad, Tensor):
-        raise TypeError("assigned grad expected to be a Tensor or None but got grad of type "
-                        f"{type(grad).__name__}")
+    """The checks of assigning ``t.grad = grad`` (``grad`` a tensor): ``t``'s dtype and
+    size."""
     if grad._data.dtype != t._data.dtype:
         raise RuntimeError(
             f"attempting to assign a gradient with dtype '{D.type_meta_name(grad.dtype)}' to "
