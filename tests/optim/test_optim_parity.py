@@ -10,7 +10,7 @@ import pytest
 
 import ember
 from helpers import assert_same_error
-from tests.optim._compare import assert_params_close, feed_and_step, make_pair
+from ._compare import assert_params_close, feed_and_step, make_pair
 
 torch = pytest.importorskip("torch")
 
