@@ -19,6 +19,14 @@ from .linalg_extra import *  # noqa: F403
 from .distance import *  # noqa: F403
 from .elementary import *  # noqa: F403
 from .statistics import *  # noqa: F403
-from . import (distance, elementary, linalg_extra, pointwise, rearrange, scans,  # noqa: E402
-               statistics)
+from .special_math import *  # noqa: F403
+from .complex_parts import *  # noqa: F403
+from .index_more import *  # noqa: F403
+from .join_more import *  # noqa: F403
+from .misc_api import *  # noqa: F403
+from .matrix_more import *  # noqa: F403
+from .numeric_more import *  # noqa: F403
+from . import (complex_parts, distance, elementary, index_more, join_more,  # noqa: E402
+               linalg_extra, matrix_more, misc_api, numeric_more, pointwise, rearrange, scans,
+               special_math, statistics)
 from .unary import *  # noqa: F403
