@@ -26,8 +26,9 @@ from ._core import Tensor, binary_operands, record, sum_to, wrap, wrap_dim
 from .creation import zeros
 from .join import cat
 from .masking import nonzero
+from .rearrange import flat_positions
 from .scatter_gather import (_check_bounds, _check_scatter_shape, _index_data, _positions,
-                             gather, scatter, scatter_add)
+                             check_source_shape, gather, scatter, scatter_add)
 
 __all__ = ["unique", "unique_consecutive", "argwhere", "isin", "scatter_reduce", "index_copy",
            "masked_scatter", "put", "index_reduce"]
@@ -423,15 +424,10 @@ def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) 
         raise IndexError("put_(): Expected source and index to have the same number of "
                          f"elements, but got source.numel() = {source._data.size}, "
                          f"index.numel() = {idx.size}")
-    n = data.size
-    if idx.size and n == 0:
-        raise IndexError("put_(): Tried to put elements into an empty tensor")
-    bad = idx[(idx >= n) | (idx < -n)]
-    if bad.size:
-        raise IndexError(f"out of range: tried to access index {int(bad.flat[0])} on a tensor "
-                         f"of {n} elements.")
+    positions = flat_positions(idx, data.size, "put_(): Tried to put elements into an empty "
+                               "tensor")
     out = data.copy()
-    flat, positions = out.reshape(-1), np.where(idx < 0, idx + n, idx).reshape(-1)
+    flat = out.reshape(-1)
     if accumulate:
         np.add.at(flat, positions, source._data.reshape(-1))
     else:
@@ -472,14 +468,7 @@ def _check_index_reduce(input: Tensor, d: int, index: Tensor, source: Tensor,
         raise RuntimeError(f"index_reduce_(): self ({D.scalar_type_name(input.dtype)}) and "
                            f"source ({D.scalar_type_name(source.dtype)}) must have the same "
                            "scalar type")
-    if d < len(src_shape) and arr.size != src_shape[d]:
-        raise RuntimeError(f"index_reduce_(): Number of indices ({arr.size}) should be equal "
-                           f"to source.size(dim): ({src_shape[d]}), for dim: {d}")
-    if len(src_shape) != len(shape) or any(
-            n != m for i, (n, m) in enumerate(zip(shape, src_shape)) if i != d):
-        raise RuntimeError("source tensor shape must match self tensor shape, excluding the "
-                           f"specified dimension. Got self.shape = {list(shape)} source.shape "
-                           f"= {list(src_shape)}")
+    check_source_shape("index_reduce_", shape, src_shape, d, arr.size)
     idx = arr.reshape(-1)
     if idx.size and (idx.max() >= (shape[d] if shape else 1) or idx.min() < 0):
         raise IndexError("index out of range in self")

@@ -161,6 +161,18 @@ class TakeBackward0(Node):
         return (index_add(flat, 0, index, grad.reshape(-1)).view(self.shape),)
 
 
+def flat_positions(idx: np.ndarray, n: int, empty_message: str) -> np.ndarray:
+    """``idx`` as non-negative positions into ``n`` flattened elements (negative ones count
+    from the end), after torch's emptiness and range checks."""
+    if idx.size and n == 0:
+        raise IndexError(empty_message)
+    bad = idx[(idx >= n) | (idx < -n)]
+    if bad.size:
+        raise IndexError(f"out of range: tried to access index {int(bad.flat[0])} on a tensor "
+                         f"of {n} elements.")
+    return np.where(idx < 0, idx + n, idx).reshape(-1)
+
+
 def take(input: Tensor, index: Tensor) -> Tensor:
     """The elements of the flattened ``input`` at ``index``, in ``index``'s shape."""
     data, idx = input._data, index._data
@@ -168,13 +180,7 @@ def take(input: Tensor, index: Tensor) -> Tensor:
         raise RuntimeError("take(): Expected a long tensor for index, but got "
                            f"{D.scalar_type_name(D.from_np(idx.dtype))}")
     n = data.size
-    if idx.size and n == 0:
-        raise IndexError("take(): tried to take from an empty tensor")
-    bad = idx[(idx >= n) | (idx < -n)]
-    if bad.size:
-        raise IndexError(f"out of range: tried to access index {int(bad.flat[0])} on a tensor "
-                         f"of {n} elements.")
-    flat_index = np.where(idx < 0, idx + n, idx).reshape(-1)
+    flat_index = flat_positions(idx, n, "take(): tried to take from an empty tensor")
     out = wrap(data.reshape(-1)[flat_index].reshape(idx.shape))
     node = record(out, TakeBackward0, input)
     if node is not None:

@@ -329,16 +329,22 @@ def _check_index_add(input: Tensor, d: int, index: Tensor, source: Tensor) -> np
                            f"({_legacy_name(source)}) must have the same scalar type")
     idx, shape, src_shape = arr.reshape(-1), input._data.shape, source._data.shape
     if shape and src_shape:
-        if d < len(src_shape) and idx.size != src_shape[d]:
-            raise RuntimeError(f"index_add_(): Number of indices ({idx.size}) should be equal "
-                               f"to source.size(dim): ({src_shape[d]}), for dim: {d}")
-        if len(src_shape) != len(shape) or any(
-                n != m for i, (n, m) in enumerate(zip(shape, src_shape)) if i != d):
-            raise RuntimeError("source tensor shape must match self tensor shape, excluding "
-                               f"the specified dimension. Got self.shape = {list(shape)} "
-                               f"source.shape = {list(src_shape)}")
+        check_source_shape("index_add_", shape, src_shape, d, idx.size)
     _check_bounds(idx, shape[d] if shape else 1, d)
     return idx
+
+
+def check_source_shape(op: str, shape: tuple, src_shape: tuple, d: int, n_index: int) -> None:
+    """``source`` of an ``index_*`` op: one slice per index along ``d``, ``input``'s shape
+    elsewhere."""
+    if d < len(src_shape) and n_index != src_shape[d]:
+        raise RuntimeError(f"{op}(): Number of indices ({n_index}) should be equal to "
+                           f"source.size(dim): ({src_shape[d]}), for dim: {d}")
+    if len(src_shape) != len(shape) or any(
+            n != m for i, (n, m) in enumerate(zip(shape, src_shape)) if i != d):
+        raise RuntimeError("source tensor shape must match self tensor shape, excluding the "
+                           f"specified dimension. Got self.shape = {list(shape)} source.shape "
+                           f"= {list(src_shape)}")
 
 
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *,
