@@ -196,8 +196,11 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     """At most ``chunks`` equal views along ``dim`` (the last may be smaller)."""
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-    n = input._data.shape[wrap_dim(dim, input._data.ndim)]
-    return split(input, max(-(-n // chunks), 1), dim)
+    d = wrap_dim(dim, input._data.ndim)
+    n = input._data.shape[d]
+    if n == 0:  # an empty dim gives ``chunks`` empty pieces, not one
+        return split(input, [0] * chunks, d)
+    return split(input, -(-n // chunks), d)
 
 
 class UnbindBackward0(Node):

@@ -158,11 +158,15 @@ def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
     shape = input._data.shape
     d = wrap_dim(dim, len(shape))
     sizes = tuple(int(s) for s in sizes)
-    if -1 in sizes:
-        sizes = _infer_shape(sizes, shape[d])
-    elif math.prod(sizes) != shape[d]:
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    known = math.prod(s for s in sizes if s != -1)
+    if (math.prod(sizes) != shape[d] if -1 not in sizes
+            else known == 0 or shape[d] % known):
         raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
                            f"size of dim {dim} ({shape[d]}) in the input tensor")
+    if -1 in sizes:
+        sizes = _infer_shape(sizes, shape[d])
     return view(input, shape[:d] + sizes + shape[d + 1:])
 
 
@@ -277,9 +281,16 @@ def t(input: Tensor) -> Tensor:
 def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
     """Move dims ``source`` to positions ``destination`` (a permute)."""
     nd = input._data.ndim
-    src = [wrap_dim(s, nd) for s in ([source] if isinstance(source, int) else source)]
-    dst = [wrap_dim(d, nd) for d in ([destination] if isinstance(destination, int)
-                                     else destination)]
+    source = [source] if isinstance(source, int) else list(source)
+    destination = [destination] if isinstance(destination, int) else list(destination)
+    if len(source) != len(destination):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({source} "
+                           f"dims) should contain the same number of dims as destination "
+                           f"({destination} dims)")
+    src, dst = [wrap_dim(s, nd) for s in source], [wrap_dim(d, nd) for d in destination]
+    for name, given, dims in (("source", source, src), ("destination", destination, dst)):
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({given})")
     perm: list = [None] * nd
     for s, d in zip(src, dst):
         perm[d] = s
@@ -357,6 +368,11 @@ def repeat(input: Tensor, *repeats: Any) -> Tensor:
     if len(reps) < input._data.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
                            "of dimensions of tensor")
+    if any(r < 0 for r in reps):
+        padded = (1,) * (len(reps) - input._data.ndim) + input._data.shape
+        target = [n * r for n, r in zip(padded, reps)]
+        raise RuntimeError("Trying to create tensor with negative dimension "
+                           f"{next(t for t in target if t < 0)}: {target}")
     out = wrap(np.tile(input._data, reps))
     node = record(out, RepeatBackward0, input)
     if node is not None:

@@ -143,6 +143,11 @@ def test_joins(src):
 
 
 SHAPE_CASES = [
+    "L.ones(0, 3).chunk(2)", "L.ones(0, 3).chunk(2, 1)", "L.ones(1).chunk(3)",
+    "L.ones(2, 3).movedim((0, 1), (0,))", "L.ones(2, 3).movedim((0, 0), (0, 1))",
+    "L.ones(2, 3).movedim((0, 1), (1, 1))", "L.ones(2, 3).repeat(-1, 2)",
+    "L.ones(2, 3).repeat(0, 2)", "L.ones(6).unflatten(0, (-1, 4))", "L.ones(6).unflatten(0, [])",
+    "L.ones(6).unflatten(0, (-1, 3))",
     "L.arange(24.).reshape(2, 3, 4).tile(2)", "L.arange(24.).reshape(2, 3, 4).tile(2, 2)",
     "L.ones(1, 2, 1).squeeze((0, 0))", "L.arange(24.).reshape(2, 3, 4).narrow(1, -4, 1)",
     "L.arange(24.).reshape(2, 3, 4).narrow(1, 0, -1)",
