@@ -78,7 +78,7 @@ def _T(self: Tensor) -> Tensor:  # noqa: N802 - torch's name
         warnings.warn("The use of `x.T` on tensors of dimension other than 2 to reverse their "
                       "shape is deprecated and it will throw an error in a future release. "
                       "Consider `x.mT` to transpose batches of matrices or "
-                      "`x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions "
+                      "`x.permute(*ember.arange(x.ndim - 1, -1, -1))` to reverse the dimensions "
                       "of a tensor.", UserWarning, stacklevel=2)
     return ops.permute(self, *range(nd - 1, -1, -1))
 

@@ -110,7 +110,7 @@ def _to_array(data: Any, dtype: D.dtype | None) -> np.ndarray:
     if isinstance(data, Tensor):
         warnings.warn("To copy construct from a tensor, it is recommended to use "
                       "sourceTensor.detach().clone() or sourceTensor.detach().clone()."
-                      "requires_grad_(True), rather than torch.tensor(sourceTensor).",
+                      "requires_grad_(True), rather than ember.tensor(sourceTensor).",
                       UserWarning, stacklevel=3)
         arr = data._numpy_host()
         return arr.astype(dtype.np) if dtype is not None else arr.copy()

@@ -202,7 +202,7 @@ def block_diag(*tensors: Tensor) -> Tensor:
     """The tensors (0-d as 1x1, 1-d as rows) placed along the diagonal of a zero matrix."""
     for i, t in enumerate(tensors):
         if t._data.ndim > 2:
-            raise RuntimeError("torch.block_diag: Input tensors must have 2 or fewer "
+            raise RuntimeError("ember.block_diag: Input tensors must have 2 or fewer "
                                f"dimensions. Input {i} has {t._data.ndim} dimensions")
     if not tensors:  # torch's answer for no blocks is one empty row
         return wrap(np.zeros((1, 0), dtype=D.get_default_dtype().np))

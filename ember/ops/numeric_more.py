@@ -100,26 +100,26 @@ def _histogram_edges(input: Tensor, bins: Any, range: Any) -> np.ndarray:
     if isinstance(bins, Tensor):
         if bins.dtype != input.dtype:
             raise RuntimeError(
-                "torch.histogramdd: input tensor and bins tensors should have the same dtype, "
+                "ember.histogramdd: input tensor and bins tensors should have the same dtype, "
                 f"but got input with dtype {D.type_meta_name(input.dtype)} and bins for "
                 f"dimension 0 with dtype {D.type_meta_name(bins.dtype)}")
         if bins.ndim != 1:
-            raise RuntimeError("torch.histogramdd: bins tensor should have one dimension, but "
+            raise RuntimeError("ember.histogramdd: bins tensor should have one dimension, but "
                                f"got {bins.ndim} dimensions in the bins tensor for dimension 0")
         return bins._data
     if bins <= 0:
-        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for "
+        raise RuntimeError(f"ember.histogram(): bins must be > 0, but got {bins} for "
                            "dimension 0")
     data = input._data
     if range is not None:
         lo, hi = float(range[0]), float(range[1])
         if lo > hi:
-            raise RuntimeError(f"torch.histogramdd: min should not exceed max, but got min "
+            raise RuntimeError(f"ember.histogramdd: min should not exceed max, but got min "
                                f"{lo:g} max {hi:g} for dimension 0")
     else:
         lo, hi = (float(data.min()), float(data.max())) if data.size else (0.0, 1.0)
     if not (np.isfinite(lo) and np.isfinite(hi)):
-        raise RuntimeError(f"torch.histogramdd: dimension 0's range [{lo:g}, {hi:g}] is not "
+        raise RuntimeError(f"ember.histogramdd: dimension 0's range [{lo:g}, {hi:g}] is not "
                            "finite")
     if lo == hi:
         lo, hi = lo - 0.5, hi + 0.5
@@ -139,12 +139,12 @@ def histogram(input: Tensor, bins: Any = 100, *, range: Any = None,
     if weight is not None:
         if weight.dtype != input.dtype:
             raise RuntimeError(
-                "torch.histogramdd: if weight tensor is provided, input tensor and weight "
+                "ember.histogramdd: if weight tensor is provided, input tensor and weight "
                 f"tensor should have the same dtype, but got input({D.type_meta_name(input.dtype)}"
                 f"), and weight({D.type_meta_name(weight.dtype)})")
         if weight.shape != input.shape:
             raise RuntimeError(
-                "torch.histogramdd: if weight tensor is provided it should have the same shape "
+                "ember.histogramdd: if weight tensor is provided it should have the same shape "
                 "as the input tensor excluding its innermost dimension, but got input with "
                 f"shape {[input.numel(), 1]} and weight with shape {list(weight.shape)}")
         w = weight._data.reshape(-1)
@@ -240,11 +240,11 @@ def _spacings(spacing: Any, dims: tuple, given: bool) -> list:
     if len(spacing) != len(dims):
         if given:
             raise RuntimeError(
-                "torch.gradient expected spacing to be unspecified, a scalar or it's spacing "
+                "ember.gradient expected spacing to be unspecified, a scalar or it's spacing "
                 "and dim arguments to have the same length, but got a spacing argument of "
                 f"length {len(spacing)} and a dim argument of length {len(dims)}.")
         raise RuntimeError(
-            "torch.gradient expected spacing to be unspecified, a scalar, or a list of length "
+            "ember.gradient expected spacing to be unspecified, a scalar, or a list of length "
             f"equal to 'self.dim() = {len(dims)}', since dim argument was not given, but got a "
             f"list of length {len(spacing)}")
     return list(spacing)
@@ -255,7 +255,7 @@ def gradient(input: Tensor, *, spacing: Any = 1, dim: Any = None,
     """Estimated partial derivatives along each of ``dims`` by central differences (one-sided
     at the edges, of order ``edge_order``); ``spacing`` is a step or sample coordinates."""
     if edge_order not in (1, 2):
-        raise RuntimeError("torch.gradient only supports edge_order=1 and edge_order=2.")
+        raise RuntimeError("ember.gradient only supports edge_order=1 and edge_order=2.")
     if dim is None:
         dims = tuple(range(input.ndim))
     elif isinstance(dim, int):
@@ -267,7 +267,7 @@ def gradient(input: Tensor, *, spacing: Any = 1, dim: Any = None,
                 raise RuntimeError(f"dim {x} appears multiple times in the list of dims")
     steps = _spacings(spacing, dims, dim is not None)
     if any(input.shape[d] < edge_order + 1 for d in dims):
-        raise RuntimeError("torch.gradient expected each dimension size to be at least "
+        raise RuntimeError("ember.gradient expected each dimension size to be at least "
                            "edge_order+1")
     y = input if input.dtype.is_floating_point or input.dtype.is_complex else \
         input.to(D.get_default_dtype())
@@ -275,7 +275,7 @@ def gradient(input: Tensor, *, spacing: Any = 1, dim: Any = None,
     for d, step in zip(dims, steps):
         if isinstance(step, Tensor):
             if step.ndim != 1:
-                raise RuntimeError("torch.gradient expected each element of spacing to have "
+                raise RuntimeError("ember.gradient expected each element of spacing to have "
                                    f"one dimension, but got an element with {step.ndim} "
                                    "dimensions!")
             h = np.diff(step._data.astype(np.float64))

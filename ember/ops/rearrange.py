@@ -209,7 +209,7 @@ def _broadcast_pair(a: tuple, b: tuple) -> tuple:
     return tuple(y if x == 1 else x for x, y in zip(a, b))
 
 
-_MESHGRID_WARNING = ("torch.meshgrid: in an upcoming release, it will be required to pass the "
+_MESHGRID_WARNING = ("ember.meshgrid: in an upcoming release, it will be required to pass the "
                      "indexing argument.")
 
 
@@ -225,12 +225,12 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple:
         raise RuntimeError("meshgrid expects a non-empty TensorList")
     for t in tensors:
         if t._data.ndim > 1:
-            raise RuntimeError("torch.meshgrid: Expected 0D or 1D tensor in the tensor list "
+            raise RuntimeError("ember.meshgrid: Expected 0D or 1D tensor in the tensor list "
                                f"but got: {t}")
     if any(t.dtype != tensors[0].dtype for t in tensors):
         raise RuntimeError("meshgrid expects all tensors to have the same dtype")
     if indexing not in ("ij", "xy"):
-        raise RuntimeError('torch.meshgrid: indexing must be one of "xy" or "ij", but '
+        raise RuntimeError('ember.meshgrid: indexing must be one of "xy" or "ij", but '
                            f"received: {indexing}")
     order = list(range(len(tensors)))
     if indexing == "xy" and len(tensors) >= 2:
@@ -294,7 +294,7 @@ def _as_values(x: Any) -> np.ndarray:
 def _check_search(bounds: np.ndarray, values: np.ndarray, side: str | None, right: bool,
                   sorter: Tensor | None) -> bool:
     """torch's argument checks for searchsorted; returns whether to search from the right."""
-    where = "torch.searchsorted(): "
+    where = "ember.searchsorted(): "
     if bounds.ndim == 0:
         raise RuntimeError(where + "boundaries tensor should have positive dimension, but got "
                            "0 dimension")
@@ -376,16 +376,16 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
         raise NotImplementedError('"histogram_cpu" not implemented for '
                                   f"'{D.scalar_type_name(D.from_np(data.dtype))}'")
     if bins <= 0:
-        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
+        raise RuntimeError(f"ember.histogram(): bins must be > 0, but got {bins} for dimension 0")
     lo, hi = float(min), float(max)
     if lo == hi and data.size:
         lo, hi = float(data.min()), float(data.max())
     if lo == hi:  # an empty range is widened by one on each side
         lo, hi = lo - 1, hi + 1
     if not (np.isfinite(lo) and np.isfinite(hi)):
-        raise RuntimeError(f"torch.histc: range of [{lo}, {hi}] is not finite")
+        raise RuntimeError(f"ember.histc: range of [{lo}, {hi}] is not finite")
     if lo > hi:
-        raise RuntimeError("torch.histc: max must be larger than min")
+        raise RuntimeError("ember.histc: max must be larger than min")
     flat = data.reshape(-1)
     kept = flat[(flat >= lo) & (flat <= hi)]
     # Same binning arithmetic as torch, in the input's precision: the maximum joins the

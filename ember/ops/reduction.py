@@ -250,8 +250,8 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
         if not isinstance(dim, (int, np.integer)):
             raise TypeError(f"prod() received an invalid combination of arguments - got "
                             f"({type(dim).__name__}), but expected one of:\n"
-                            " * (*, torch.dtype dtype = None)\n"
-                            " * (int dim, bool keepdim = False, *, torch.dtype dtype = None)\n")
+                            " * (*, ember.dtype dtype = None)\n"
+                            " * (int dim, bool keepdim = False, *, ember.dtype dtype = None)\n")
         d = wrap_dim(int(dim), data.ndim)
         res = wrap(np.asarray(np.multiply.reduce(data, axis=d if data.ndim else None,
                                                  dtype=acc, keepdims=keepdim and data.ndim > 0)))

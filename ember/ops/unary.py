@@ -364,7 +364,7 @@ def clamp(input: Tensor, min: Any = None, max: Any = None, *,  # noqa: A002
     tensor([-1.0000,  0.5000,  1.0000])
     """
     if min is None and max is None:
-        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+        raise RuntimeError("ember.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         res = _clamp_tensor_bounds(input, min, max)
     else:
