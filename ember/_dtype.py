@@ -73,8 +73,11 @@ _FROM_NP: dict = {d.np: d for d in ALL_DTYPES}
 _np_bool = np.dtype(np.bool_)
 
 
-def scalar_type_name(d: dtype) -> str:
-    """torch's C++ name for a dtype, as its error messages print it: "Float", "Long", ..."""
+def scalar_type_name(d: Any) -> str:
+    """torch's C++ name for a dtype (ember's or NumPy's), as its error messages print it:
+    "Float", "Long", ..."""
+    if not isinstance(d, dtype):
+        d = from_np(np.dtype(d))
     return d._legacy[:-len("Tensor")]
 
 

@@ -328,3 +328,13 @@ def _copy_with_graph(grad: Any) -> Any:
         node.next_functions = ((None, 0), edge(grad))
         out.grad_fn, out._requires_grad = node, True
     return out
+
+
+class NotDifferentiable(Node):
+    """The node of an op torch defines no derivative for (``what`` names it in the error):
+    reaching it in backward raises."""
+
+    what = ""
+
+    def backward(self, *grads: Any) -> tuple:
+        raise NotImplementedError(f"the derivative for '{self.what}' is not implemented.")

@@ -128,27 +128,37 @@ def check_scalar(value: Any, dtype: np.dtype) -> Any:
         return bool(value) if kind == "b" else value
     if isinstance(value, complex) and kind != "c":
         if value.imag:
-            raise _overflow(dtype)
+            raise overflow_error(dtype)
         value = value.real
     bounds = _INT_RANGES.get(dtype)
     if isinstance(value, int):
         if bounds is not None:
             low = -bounds[1] if bounds[0] == 0 else bounds[0]
             if not low <= value <= bounds[1]:
-                raise _overflow(dtype)
+                raise overflow_error(dtype)
             if value < 0 and kind == "u":
                 return value + bounds[1] + 1  # wraps, as a C cast does
     elif isinstance(value, float):
         if bounds is not None:
             if not bounds[0] <= value <= bounds[1]:  # NaN fails too
-                raise _overflow(dtype)
+                raise overflow_error(dtype)
         elif dtype.itemsize == 4 * (1 + (kind == "c")) and _F32_MAX < abs(value) < np.inf:
-            raise _overflow(dtype)
+            raise overflow_error(dtype)
     return value
 
 
-def _overflow(dtype: np.dtype) -> RuntimeError:
-    # torch checks a float16 target's value as a double
+def require_tensor(value: Any, fn: str, arg: str = "other", pos: int = 2) -> None:
+    """torch's error for an argument that must be a tensor and is not."""
+    if not isinstance(value, Tensor):
+        kind = type(value)
+        name = (kind.__name__ if kind.__module__ == "builtins"
+                else f"{kind.__module__}.{kind.__name__}")
+        raise TypeError(f"{fn}(): argument '{arg}' (position {pos}) must be Tensor, not {name}")
+
+
+def overflow_error(dtype: np.dtype) -> RuntimeError:
+    """torch's error for a number that does not fit ``dtype`` (a float16 target's value is
+    checked as a double)."""
     name = "double" if dtype == np.float16 else D.conversion_name(dtype)
     return RuntimeError(f"value cannot be converted to type {name} without overflow")
 

@@ -236,7 +236,7 @@ def _refuse_bool(ad: Any, bd: Any, kernel: str) -> None:
     dt = np.result_type(ad, bd)
     if dt.kind in "bc":
         raise NotImplementedError(f'"{kernel}" not implemented for '
-                                  f"'{D.scalar_type_name(D.from_np(dt))}'")
+                                  f"'{D.scalar_type_name(dt)}'")
 
 
 def _rounded_div(input: Any, other: Any, mode: str, out: Tensor | None) -> Tensor:

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _dtype as D
 from ..autograd.graph import Node
 from ..autograd.views import rebase_view
 from ._core import (_F32_MAX, _INT64_END, _INT64_MIN, Tensor, check_scalar, edge, state,
@@ -147,9 +148,6 @@ def _check_leaf(t: Tensor, plan: _Plan) -> None:
         raise RuntimeError(f"{what} that requires grad is being used in an in-place operation.")
 
 
-def _scalar_name(t: Tensor) -> str:
-    return t.dtype._legacy[:-len("Tensor")]
-
 
 def _fills_mask(plan: _Plan, value: np.ndarray, accumulate: bool) -> bool:
     """True when one bool mask receives a one-element value: torch then fills the mask (as
@@ -178,8 +176,8 @@ def _fit_value(value: Tensor, target: Tensor, plan: _Plan, accumulate: bool,
         _check_put_shape(value, region, plan)
         if value._data.dtype != region.dtype:
             raise RuntimeError("Index put requires the source and destination dtypes match, got "
-                               f"{_scalar_name(target)} for the destination and "
-                               f"{_scalar_name(value)} for the source.")
+                               f"{D.scalar_type_name(target.dtype)} for the destination and "
+                               f"{D.scalar_type_name(value.dtype)} for the source.")
         return value
     vshape = value._data.shape
     if not vshape or vshape == region.shape:

@@ -49,7 +49,7 @@ def _refuse_complex_order(ad: Any, bd: Any, name: str) -> None:
     dt = (ad if type(ad) is np.ndarray else bd).dtype  # the operands share the promoted dtype
     if dt.kind == "c":
         raise NotImplementedError(f'"{name}_cpu" not implemented for '
-                                  f"'{D.scalar_type_name(D.from_np(dt))}'")
+                                  f"'{D.scalar_type_name(dt)}'")
 
 
 def _compare(np_fn: Any, name: str) -> Any:
@@ -135,7 +135,7 @@ def _refuse_float(ad: Any, kernel: str) -> None:
     kind = getattr(ad, "dtype", np.dtype(float) if isinstance(ad, float) else np.dtype(int))
     if kind.kind not in "biu":
         raise NotImplementedError(f'"{kernel}" not implemented for '
-                                  f"'{D.scalar_type_name(D.from_np(kind))}'")
+                                  f"'{D.scalar_type_name(kind)}'")
 
 
 def _bitwise(np_fn: Any, name: str) -> Any:
@@ -176,7 +176,7 @@ def _shift(input: Any, other: Any, left: bool, out: Tensor | None, name: str) ->
     dt = (ad if type(ad) is np.ndarray else bd).dtype
     if dt.kind not in "iu":
         raise NotImplementedError(f'"{"l" if left else "r"}shift_cpu" not implemented for '
-                                  f"'{D.scalar_type_name(D.from_np(dt))}'")
+                                  f"'{D.scalar_type_name(dt)}'")
     a, b = np.asarray(ad, dtype=dt), np.asarray(bd, dtype=dt)
     try:
         np.broadcast_shapes(a.shape, b.shape)

@@ -16,11 +16,10 @@ from numpy.lib.stride_tricks import as_strided
 from .. import _dtype as D
 from ..autograd.graph import Node
 from ._binary import _inplace, _meta, _reduce, _size_error, _write_out
-from ._core import Tensor, record, wrap
+from ._core import Tensor, record, require_tensor, wrap
 from ._errstate import quiet
 from .indexing import select
 from .shape import make_view
-from .special_math import _name, _need_tensor
 
 __all__ = ["real", "imag", "angle", "view_as_real", "view_as_complex", "complex", "polar",
            "conj_physical", "conj_physical_"]
@@ -52,7 +51,8 @@ def _check_complex_view(input: Tensor) -> None:
     d = input._data
     if d.dtype not in (np.float32, np.float64):
         raise RuntimeError("view_as_complex is only supported for half, float and double "
-                           f"tensors, but got a tensor of scalar type: {_name(d.dtype)}"
+                           "tensors, but got a tensor of scalar type: "
+                           f"{D.scalar_type_name(d.dtype)}"
                            if d.dtype != np.float16 else
                            "view_as_complex: ember has no complex32 (ComplexHalf) dtype")
     if d.ndim == 0:
@@ -119,15 +119,15 @@ def angle(input: Tensor, *, out: Tensor | None = None) -> Tensor:
 
 
 def _complex_parts(name: str, a: Tensor, b: Tensor, args: tuple) -> tuple:
-    _need_tensor(name, a, args[0], 1)
-    _need_tensor(name, b, args[1], 2)
+    require_tensor(a, name, args[0], 1)
+    require_tensor(b, name, args[1], 2)
     ad, bd = a._data, b._data
     if ad.dtype.kind != "f" or bd.dtype.kind != "f":
         raise RuntimeError(f"Expected both inputs to be Half, Float or Double tensors but got "
-                           f"{_name(ad.dtype)} and {_name(bd.dtype)}")
+                           f"{D.scalar_type_name(ad.dtype)} and {D.scalar_type_name(bd.dtype)}")
     if ad.dtype != bd.dtype:
-        raise RuntimeError(f"Expected object of scalar type {_name(ad.dtype)} but got scalar "
-                           f"type {_name(bd.dtype)} for second argument")
+        raise RuntimeError(f"Expected object of scalar type {D.scalar_type_name(ad.dtype)} but "
+                           f"got scalar type {D.scalar_type_name(bd.dtype)} for second argument")
     if ad.dtype == np.float16:
         raise RuntimeError(f"{name}: ember has no complex32 (ComplexHalf) dtype")
     try:

@@ -60,8 +60,8 @@ def _check_types(input: Tensor, weight: Tensor, bias: Tensor | None,
             raise RuntimeError(f"Input type (ember.{input.dtype._legacy}) and weight type "
                                f"(ember.{weight.dtype._legacy}) should be the same or input "
                                "should be a MKLDNN tensor and weight is a dense tensor")
-        raise RuntimeError(f"expected scalar type {D.scalar_type_name(D.from_np(a))} but found "
-                           f"{D.scalar_type_name(D.from_np(weight._data.dtype))}")
+        raise RuntimeError(f"expected scalar type {D.scalar_type_name(a)} but found "
+                           f"{D.scalar_type_name(weight._data.dtype)}")
 
 
 def _check_shapes(x: np.ndarray, w: np.ndarray, bias: Tensor | None, groups: int,

@@ -7,7 +7,6 @@ sampling.py; all are re-exported here.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,9 +15,9 @@ import numpy as np
 from .. import _dtype as D
 from .._backend import CPU, as_device, module_for, to_device
 from ..autograd.graph import Node
-from ._core import Tensor, check_inplace, check_scalar, rebase_history, record, wrap
+from ._core import Tensor, check_inplace, check_scalar, overflow_error, rebase_history, record, wrap
 from ._factory_args import _SCALARS, _check_dtype_arg, _finish, _into, _out_dtype, _size
-from .from_data import _c_name, as_tensor, from_numpy, scalar_tensor, tensor
+from .from_data import as_tensor, from_numpy, scalar_tensor, tensor
 from .ranges import arange, linspace, logspace
 from .sampling import *  # noqa: F403 - rand, randn, ... belong to the factory family
 from .sampling import __all__ as _sampling_all
@@ -69,24 +68,6 @@ def empty(*size: Any, out: Any = None, dtype: D.dtype | None = None, layout: Any
     return _factory("empty", size, dtype, device, requires_grad, out=out)
 
 
-def _fill_value(value: Any, dt: D.dtype) -> Any:
-    """``value`` checked against ``dt`` as torch checks a fill: negative integers wrap into
-    unsigned types, other out-of-range numbers (and complex into real) are refused."""
-    overflow = RuntimeError(f"value cannot be converted to type {_c_name(dt)} without overflow")
-    if isinstance(value, (complex, np.complexfloating)):
-        if not (dt.is_complex or dt == D.bool):
-            raise overflow
-    elif dt.np.kind in "iu" and not isinstance(value, (bool, np.bool_)):
-        info = np.iinfo(dt.np)
-        low = -info.max if info.min == 0 and isinstance(value, (int, np.integer)) else info.min
-        if not low <= value <= info.max:  # NaN fails both comparisons
-            raise overflow
-        return np.array(value).astype(dt.np)
-    elif dt == D.float32 and math.isfinite(value) and abs(value) > np.finfo(np.float32).max:
-        raise overflow
-    return value
-
-
 def full(size: Sequence[int], fill_value: Any, *, out: Any = None, dtype: D.dtype | None = None,
          layout: Any = None, device: Any = None, pin_memory: bool = False,
          requires_grad: bool = False) -> Tensor:
@@ -104,7 +85,11 @@ def full(size: Sequence[int], fill_value: Any, *, out: Any = None, dtype: D.dtyp
     if dtype is None:  # a NumPy bool counts as a plain number, as in torch
         dtype = (D.get_default_dtype() if isinstance(fill_value, np.bool_)
                  else D.scalar_dtype(fill_value))
-    value = _fill_value(fill_value, dtype)
+    try:
+        value = check_scalar(fill_value.item() if isinstance(fill_value, np.generic)
+                             else fill_value, dtype.np)
+    except ValueError:  # beyond 64 bits: a fill reports it as an overflow of the dtype
+        raise overflow_error(dtype.np) from None
     return _factory("full", (tuple(size),), dtype, device, requires_grad, value, out)
 
 

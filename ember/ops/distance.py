@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
+from .. import _dtype as D
 from ..autograd.graph import Node
 from ._core import Tensor, binary_operands, record, sum_to, wrap
-from .linalg import _scalar_name
 
 __all__ = ["cdist", "dist"]
 TENSOR_METHODS: tuple = ("dist",)
@@ -89,10 +89,10 @@ def _check_cdist(x1: Tensor, x2: Tensor, p: float) -> tuple:
     for name, t in (("X1", x1), ("X2", x2)):
         if t._data.dtype.kind != "f":
             raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: "
-                               f"{_scalar_name(t)}")
+                               f"{D.scalar_type_name(t.dtype)}")
     if a.dtype != b.dtype:
-        raise RuntimeError(f"expected scalar type {_scalar_name(x1)} but found "
-                           f"{_scalar_name(x2)}")
+        raise RuntimeError(f"expected scalar type {D.scalar_type_name(x1.dtype)} but found "
+                           f"{D.scalar_type_name(x2.dtype)}")
     if p < 0:
         raise RuntimeError("cdist only supports non-negative p values")
     try:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .. import _dtype as D
-from ..autograd.graph import Node
+from ..autograd.graph import Node, NotDifferentiable
 from ._binary import (_inplace, _meta, _record_not_differentiable, _reduce, _size_error,
                       _write_out)
 from ._core import Tensor, record, wrap
@@ -89,24 +89,16 @@ class AtanhBackward0(Node):
 
 
 # torch records the in-place asinh_/acosh_/atanh_ under a second node, which refuses backward.
-class _InplaceNotDifferentiable(Node):
-    op = ""
-
-    def backward(self, grad):
-        raise NotImplementedError(f"the derivative for 'inplace version of {self.op}' is not "
-                                  "implemented.")
+class AsinhBackward1(NotDifferentiable):
+    what = "inplace version of asinh"
 
 
-class AsinhBackward1(_InplaceNotDifferentiable):
-    op = "asinh"
+class AcoshBackward1(NotDifferentiable):
+    what = "inplace version of acosh"
 
 
-class AcoshBackward1(_InplaceNotDifferentiable):
-    op = "acosh"
-
-
-class AtanhBackward1(_InplaceNotDifferentiable):
-    op = "atanh"
+class AtanhBackward1(NotDifferentiable):
+    what = "inplace version of atanh"
 
 
 def _float_op(name: str, np_fn: Callable, node: type, save: str, doc: str) -> Callable:
@@ -185,9 +177,16 @@ def _erfc64(x: np.ndarray) -> np.ndarray:
     return np.where(x < 0, 2 - res.reshape(x.shape), res.reshape(x.shape))
 
 
-def _erfc(a: np.ndarray) -> np.ndarray:
-    with quiet():
-        return _erfc64(a.astype(np.float64)).astype(a.dtype, copy=False)
+def _in_float64(kernel: Callable) -> Callable:
+    """A float64 kernel as a function of any float array: computed in float64, returned in
+    the array's own dtype."""
+    def run(a: np.ndarray) -> np.ndarray:
+        with quiet():
+            return kernel(a.astype(np.float64)).astype(a.dtype, copy=False)
+    return run
+
+
+_erfc = _in_float64(_erfc64)
 
 
 erfc = _float_op("erfc", _erfc, ErfcBackward0, "in",
@@ -227,9 +226,7 @@ def _erfinv64(y: np.ndarray) -> np.ndarray:
     return np.copysign(x, y)
 
 
-def _erfinv(a: np.ndarray) -> np.ndarray:
-    with quiet():
-        return _erfinv64(a.astype(np.float64)).astype(a.dtype, copy=False)
+_erfinv = _in_float64(_erfinv64)
 
 
 erfinv = _float_op("erfinv", _erfinv, ErfinvBackward0, "out",

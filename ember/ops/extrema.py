@@ -82,7 +82,7 @@ def _refuse_complex(data: np.ndarray, kernel: str) -> None:
     """Complex numbers have no order: torch's kernels refuse them."""
     if data.dtype.kind == "c":
         raise NotImplementedError(f'"{kernel}" not implemented for '
-                                  f"'{D.scalar_type_name(D.from_np(data.dtype))}'")
+                                  f"'{D.scalar_type_name(data.dtype)}'")
 
 
 def _extreme(input: Tensor, dim: Any, keepdim: bool, largest: bool, out: Any) -> Any:

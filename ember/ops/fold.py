@@ -71,7 +71,7 @@ def _blocks(size: tuple, kernel: tuple, dilation: tuple, padding: tuple,
 
 def _refuse_integers(x: np.ndarray, kernel_name: str) -> None:
     if x.dtype.kind in "iu":
-        name = D.scalar_type_name(D.from_np(x.dtype))
+        name = D.scalar_type_name(x.dtype)
         raise NotImplementedError(f'"{kernel_name}" not implemented for \'{name}\'')
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .. import _dtype as D
-from ._core import Tensor, wrap
+from ._core import Tensor, overflow_error, wrap
 from ._errstate import quiet
 from ._factory_args import _SCALARS, _check_dtype_arg, _finish, _type_name
 
@@ -166,11 +166,6 @@ def _checked_int_array(src: np.ndarray, dt: D.dtype) -> np.ndarray:
         return src.astype(dt.np)
 
 
-def _c_name(dt: Any) -> str:
-    """The C type torch names in its overflow messages (it checks half values as double)."""
-    return "double" if dt.name == "float16" else D.conversion_name(dt)
-
-
 def tensor(data: Any, *, dtype: D.dtype | None = None, device: Any = None,
            requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (nested lists, scalars, arrays or tensors).
@@ -191,7 +186,7 @@ def scalar_tensor(s: Any, *, dtype: D.dtype | None = None, device: Any = None,
                         f"{type(s).__name__}")
     dt = dtype or D.get_default_dtype()
     if isinstance(s, (complex, np.complexfloating)) and not dt.is_complex:
-        raise RuntimeError(f"value cannot be converted to type {_c_name(dt)} without overflow")
+        raise overflow_error(dt.np)
     return tensor(s, dtype=dtype or D.get_default_dtype(), device=device,
                   requires_grad=requires_grad)
 

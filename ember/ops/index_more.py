@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .. import _dtype as D
-from ..autograd.graph import Node
+from ..autograd.graph import Node, NotDifferentiable
 from ._binary import _inplace, _size_error
 from ._core import Tensor, binary_operands, record, sum_to, wrap, wrap_dim
 from .creation import zeros
@@ -39,32 +39,23 @@ TENSOR_METHODS: tuple = ("unique", "unique_consecutive", "argwhere", "scatter_re
 
 
 # -- unique / unique_consecutive -----------------------------------------------------------
-class _NoDerivative(Node):
-    """The node of an op torch gives no derivative: backward through it is an error."""
-
-    kernel = ""
-
-    def backward(self, grad: Tensor) -> tuple:
-        raise NotImplementedError(f"the derivative for '{self.kernel}' is not implemented.")
+class Unique2Backward0(NotDifferentiable):
+    what = "_unique2"
 
 
-class Unique2Backward0(_NoDerivative):
-    kernel = "_unique2"
+class UniqueDimBackward0(NotDifferentiable):
+    what = "unique_dim"
 
 
-class UniqueDimBackward0(_NoDerivative):
-    kernel = "unique_dim"
-
-
-class UniqueConsecutiveBackward0(_NoDerivative):
-    kernel = "unique_consecutive"
+class UniqueConsecutiveBackward0(NotDifferentiable):
+    what = "unique_consecutive"
 
 
 def _rows(data: np.ndarray, dim: int | None, kernel: str) -> tuple:
     """``data`` as a 2-d array whose rows are the items to compare, and the axis they
     come from (None: every element is an item)."""
     if data.dtype.kind == "c":
-        name = D.scalar_type_name(D.from_np(data.dtype))
+        name = D.scalar_type_name(data.dtype)
         raise NotImplementedError(f'"{kernel}" not implemented for \'{name}\'')
     if dim is None:
         return data.reshape(-1, 1), None

@@ -31,9 +31,6 @@ def _dims(shape: tuple) -> str:
     return "x".join(str(s) for s in shape)
 
 
-def _scalar_name(t: Tensor) -> str:
-    return t.dtype._legacy[:-len("Tensor")]
-
 
 class MmBackward0(Node):
     def backward(self, grad: Tensor) -> tuple:
@@ -97,7 +94,8 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
     if a.dtype != b.dtype or bias.dtype != a.dtype:
         other = mat2 if a.dtype != b.dtype else input
         raise RuntimeError("self and mat2 must have the same dtype, but got "
-                           f"{_scalar_name(mat1)} and {_scalar_name(other)}")
+                           f"{D.scalar_type_name(mat1.dtype)} and "
+                           f"{D.scalar_type_name(other.dtype)}")
     target = (a.shape[0], b.shape[1])
     if bias.shape != target:
         from .shape import _expand_target
@@ -142,8 +140,8 @@ def bmm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
         raise RuntimeError("batch2 must be a 3D tensor")
     _check_batch_sizes(a, b)
     if a.dtype != b.dtype:
-        raise RuntimeError(f"expected scalar type {_scalar_name(input)} but found "
-                           f"{_scalar_name(mat2)}")
+        raise RuntimeError(f"expected scalar type {D.scalar_type_name(input.dtype)} but found "
+                           f"{D.scalar_type_name(mat2.dtype)}")
     res = wrap(np.matmul(a, b))
     node = record(res, BmmBackward0, input, mat2)
     if node is not None:
@@ -170,8 +168,9 @@ def mv(input: Tensor, vec: Tensor, *, out: Tensor | None = None) -> Tensor:
                            f"vec ({v.shape[0]})")
     if a.dtype != v.dtype:
         raise RuntimeError("addmv input tensors must have the same dtype, but got "
-                           f"{_scalar_name(vec)}, {_scalar_name(input)}, and "
-                           f"{_scalar_name(vec)}")
+                           f"{D.scalar_type_name(vec.dtype)}, "
+                           f"{D.scalar_type_name(input.dtype)}, and "
+                           f"{D.scalar_type_name(vec.dtype)}")
     res = wrap(np.matmul(a, v))
     node = record(res, MvBackward0, input, vec)
     if node is not None:
@@ -193,7 +192,8 @@ def dot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
         raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
     if a.dtype != b.dtype:
         raise RuntimeError("dot : expected both vectors to have same dtype, but found "
-                           f"{_scalar_name(input)} and {_scalar_name(other)}")
+                           f"{D.scalar_type_name(input.dtype)} and "
+                           f"{D.scalar_type_name(other.dtype)}")
     if a.shape != b.shape:
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src "
                            f"[{b.shape[0]}] to have the same number of elements, but got "

@@ -24,7 +24,7 @@ from numpy.lib.stride_tricks import as_strided
 from .. import _dtype as D
 from ..autograd.graph import Node
 from ._core import Tensor, record, sum_to, wrap, wrap_dim
-from .linalg import _check_batch_sizes, _dims, _finish, _scalar_name, _unsafe_view
+from .linalg import _check_batch_sizes, _dims, _finish, _unsafe_view
 
 __all__ = ["trace", "diagonal", "diag_embed", "tensordot", "inner", "kron", "cross",
            "baddbmm", "addbmm", "addmv"]
@@ -229,8 +229,8 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None, *,
     if a.ndim != b.ndim:
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
     if a.dtype != b.dtype:
-        raise RuntimeError(f"expected scalar type {_scalar_name(input)} but found "
-                           f"{_scalar_name(other)}")
+        raise RuntimeError(f"expected scalar type {D.scalar_type_name(input.dtype)} but found "
+                           f"{D.scalar_type_name(other.dtype)}")
     d = wrap_dim(int(dim), a.ndim)
     if a.shape[d] != 3 or b.shape[d] != 3:
         raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. "
@@ -309,8 +309,8 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alp
         raise RuntimeError(f"Input dtypes must be the same, got: input {_c(input)}, batch1: "
                            f"{_c(batch1)}, batch2: {_c(batch2)}")
     if a.dtype != b.dtype:
-        raise RuntimeError(f"expected scalar type {_scalar_name(batch1)} but found "
-                           f"{_scalar_name(batch2)}")
+        raise RuntimeError(f"expected scalar type {D.scalar_type_name(batch1.dtype)} but found "
+                           f"{D.scalar_type_name(batch2.dtype)}")
     _check_bias(bias, (a.shape[0], a.shape[1], b.shape[2]))
     res = wrap(_combine(np.matmul(a, b), bias, beta, alpha))
     _fused_node(res, BaddbmmBackward0, (input, batch1, batch2), beta, alpha)
@@ -347,7 +347,8 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alph
     for name, t in (("self", input), ("mat1", batch1)):
         if t._data.dtype != b.dtype:
             raise RuntimeError(f"{name} and mat2 must have the same dtype, but got "
-                               f"{_scalar_name(t)} and {_scalar_name(batch2)}")
+                               f"{D.scalar_type_name(t.dtype)} and "
+                               f"{D.scalar_type_name(batch2.dtype)}")
     prod = np.matmul(a, b).sum(0) if a.shape[0] else np.zeros(
         (a.shape[1], b.shape[2]), a.dtype)
     res = wrap(_combine(prod, bias, beta, alpha))
@@ -380,8 +381,9 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any 
                            f"vec ({v.shape[0]})")
     if not m.dtype == v.dtype == bias.dtype:
         raise RuntimeError("addmv input tensors must have the same dtype, but got "
-                           f"{_scalar_name(input)}, {_scalar_name(mat)}, and "
-                           f"{_scalar_name(vec)}")
+                           f"{D.scalar_type_name(input.dtype)}, "
+                           f"{D.scalar_type_name(mat.dtype)}, and "
+                           f"{D.scalar_type_name(vec.dtype)}")
     res = wrap(_combine(np.matmul(m, v), bias, beta, alpha))
     _fused_node(res, AddmvBackward0, (input, mat, vec), beta, alpha)
     return _finish(res, out, "addmv")

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _dtype as D
 from ..autograd.graph import Node
 from ..autograd.grad_mode import state
 from ._core import Tensor, binary_operands, record, sum_to, wrap
@@ -41,21 +42,16 @@ def _reduce(values: np.ndarray, reduction: str) -> np.ndarray:
         return np.asarray(values.sum() if reduction == "sum" else values.mean())
 
 
-def _scalar_name(dt: np.dtype) -> str:
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-            "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-            "bool": "Bool", "bfloat16": "BFloat16"}.get(dt.name, dt.name)
-
 
 def _require_float(dt: np.dtype, kernel: str) -> None:
     """torch's regression kernels exist for floating point only."""
     if dt.kind != "f":
-        raise NotImplementedError(f'"{kernel}" not implemented for \'{_scalar_name(dt)}\'')
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{D.scalar_type_name(dt)}\'')
 
 
 def _cast_error(result: np.dtype, output: np.dtype) -> RuntimeError:
-    return RuntimeError(f"result type {_scalar_name(result)} can't be cast to the desired "
-                        f"output type {_scalar_name(output)}")
+    return RuntimeError(f"result type {D.scalar_type_name(result)} can't be cast to the desired "
+                        f"output type {D.scalar_type_name(output)}")
 
 
 def _no_grad_for(fn_name: str, arg: str, t: Tensor | None) -> None:
@@ -120,7 +116,7 @@ def _check_logits_operands(input: Tensor, target: Tensor, weight: Tensor | None,
         raise _cast_error(x.dtype if x.dtype.kind == "f" else np.dtype(np.float32), y.dtype)
     if x.dtype.kind != "f":
         raise NotImplementedError('"log_sigmoid_cpu" not implemented for '
-                                  f"'{_scalar_name(x.dtype)}'")
+                                  f"'{D.scalar_type_name(x.dtype)}'")
     for a, b in ((pos_weight, target), (input, weight)):
         if a is not None and b is not None:
             bad = _mismatch(a._data.shape, b._data.shape)
@@ -235,8 +231,8 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     _no_grad_for("binary_cross_entropy", "weight", weight)
     _check_bce_weight(target._data.shape, weight)
     if target._data.dtype != input._data.dtype:
-        raise RuntimeError(f"Found dtype {_scalar_name(target._data.dtype)} but expected "
-                           f"{_scalar_name(input._data.dtype)}")
+        raise RuntimeError(f"Found dtype {D.scalar_type_name(target._data.dtype)} but expected "
+                           f"{D.scalar_type_name(input._data.dtype)}")
     x, y = _operands(input, target)
     if np.any((x < 0) | (x > 1)):
         raise RuntimeError("all elements of input should be between 0 and 1")

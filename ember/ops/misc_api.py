@@ -20,7 +20,7 @@ from .. import _dtype as D
 from .._random import numpy_rng
 from ..autograd.graph import Node
 from ._binary import _size_error, _write_out
-from ._core import Tensor, record, sum_to, wrap
+from ._core import Tensor, record, require_tensor, sum_to, wrap
 from ._factory_args import _finish, _size, _type_name
 
 __all__ = ["finfo", "iinfo", "normal", "poisson", "is_complex", "is_nonzero", "is_same_size",
@@ -31,10 +31,6 @@ TENSOR_METHODS: tuple = ("is_nonzero", "is_same_size")
 _MISSING = object()
 
 
-def _require_tensor(x: Any, fn: str, arg: str, pos: int) -> None:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{fn}(): argument '{arg}' (position {pos}) must be Tensor, not "
-                        f"{_type_name(x)}")
 
 
 # -- finfo, iinfo -----------------------------------------------------------------------------
@@ -199,13 +195,13 @@ def poisson(input: Tensor, generator: Any = None) -> Tensor:
 
 # -- predicates ---------------------------------------------------------------------------------
 def is_complex(input: Tensor) -> bool:
-    _require_tensor(input, "is_complex", "input", 1)
+    require_tensor(input, "is_complex", "input", 1)
     return input.dtype.is_complex
 
 
 def is_nonzero(input: Tensor) -> bool:
     """Whether a one-element tensor is nonzero (NaN counts as nonzero)."""
-    _require_tensor(input, "is_nonzero", "input", 1)
+    require_tensor(input, "is_nonzero", "input", 1)
     n = input._data.size
     if n != 1:
         amount = "no values" if n == 0 else "more than one value"
@@ -214,8 +210,8 @@ def is_nonzero(input: Tensor) -> bool:
 
 
 def is_same_size(input: Tensor, other: Tensor) -> bool:
-    _require_tensor(input, "is_same_size", "input", 1)
-    _require_tensor(other, "is_same_size", "other", 2)
+    require_tensor(input, "is_same_size", "input", 1)
+    require_tensor(other, "is_same_size", "other", 2)
     return input._data.shape == other._data.shape
 
 

@@ -18,7 +18,7 @@ from .. import _dtype as D
 from ..autograd.graph import Node
 from . import compare
 from ._binary import _checked, _inplace, _meta, _reduce, _shape, _size_error, _write_out
-from ._core import Tensor, binary_operands, record, wrap
+from ._core import Tensor, binary_operands, record, require_tensor, wrap
 from ._errstate import quiet
 from .arithmetic import div, div_, floor_divide, fmod, mul, mul_, pow, remainder, sub, sub_
 from .compare import where
@@ -41,14 +41,8 @@ TENSOR_METHODS: tuple = ("atan2", "atan2_", "arctan2", "arctan2_", "hypot", "hyp
                          "less_equal", "not_equal") + compare.INPLACE_METHODS
 
 
-def _type_name(dt: np.dtype) -> str:
-    return D.scalar_type_name(D.from_np(dt))
 
 
-def _need_tensor(name: str, x: Any, arg: str = "other", pos: int = 2) -> None:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, not "
-                        f"{type(x).__name__}")
 
 
 def _float_operands(input: Any, other: Any, kernel: str | None) -> tuple:
@@ -59,7 +53,7 @@ def _float_operands(input: Any, other: Any, kernel: str | None) -> tuple:
     if kind in "biu":
         if kernel is not None:
             raise NotImplementedError(f'"{kernel}" not implemented for '
-                                      f"'{_type_name(np.result_type(ad, bd))}'")
+                                      f"'{D.scalar_type_name(np.result_type(ad, bd))}'")
         f = D._defaults.float.np
         ad = ad.astype(f) if hasattr(ad, "astype") else f.type(ad)
         bd = bd.astype(f) if hasattr(bd, "astype") else f.type(bd)
@@ -77,7 +71,7 @@ def _apply(np_fn: Callable, ad: Any, bd: Any) -> Tensor:
 def _binary(np_fn: Callable, node_type: type, name: str, input: Tensor, other: Any,
             kernel: str | None, out: Tensor | None, save_out: bool = False) -> Tensor:
     """Shared body of the two-tensor ops: promote, compute, record (saving both inputs)."""
-    _need_tensor(name, other)
+    require_tensor(other, name)
     res = _apply(np_fn, *_float_operands(input, other, kernel))
     node = record(res, node_type, input, other)
     if node is not None:
@@ -310,7 +304,7 @@ class LerpBackward1(Node):  # tensor weight
 
 def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Tensor | None = None) -> Tensor:
     """``input + weight * (end - input)``; ``weight`` a number or a tensor."""
-    _need_tensor("lerp", end, "end")
+    require_tensor(end, "lerp", "end")
     _same_dtype(input, end, "end")
     tw = isinstance(weight, Tensor)
     if tw:
@@ -318,7 +312,7 @@ def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Tensor | None = None) 
     if input._data.dtype.kind not in "fc":
         kernel = "lerp_kernel_tensor" if tw else "lerp_kernel_scalar"
         raise NotImplementedError(f"\"{kernel}\" not implemented for "
-                                  f"'{_type_name(input._data.dtype)}'")
+                                  f"'{D.scalar_type_name(input._data.dtype)}'")
     a, b = input._data, end._data
     w = weight._data if tw else weight
     try:
@@ -356,8 +350,8 @@ def lerp_(input: Tensor, end: Tensor, weight: Any) -> Tensor:
 # -- addcmul / addcdiv ---------------------------------------------------------------------
 def _addc_operands(name: str, input: Tensor, t1: Tensor, t2: Tensor, value: Any) -> tuple:
     """The three operands in their promoted dtype, and ``value`` as that dtype holds it."""
-    _need_tensor(name, t1, "tensor1")
-    _need_tensor(name, t2, "tensor2", 3)
+    require_tensor(t1, name, "tensor1")
+    require_tensor(t2, name, "tensor2", 3)
     dt = D.result_type(input, t1, t2).np
     kind = np.dtype(dt).kind
     if isinstance(value, complex) and kind != "c":

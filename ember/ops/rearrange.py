@@ -99,7 +99,7 @@ def _repeat_counts(repeats: Tensor) -> np.ndarray:
         raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
     if r.dtype.kind not in "iu":
         raise NotImplementedError('"repeat_interleave_cpu" not implemented for '
-                                  f"'{D.scalar_type_name(D.from_np(r.dtype))}'")
+                                  f"'{D.scalar_type_name(r.dtype)}'")
     if r.size and r.min() < 0:
         raise RuntimeError("repeats can not be negative")
     return r
@@ -178,7 +178,7 @@ def take(input: Tensor, index: Tensor) -> Tensor:
     data, idx = input._data, index._data
     if idx.dtype != np.int64:
         raise RuntimeError("take(): Expected a long tensor for index, but got "
-                           f"{D.scalar_type_name(D.from_np(idx.dtype))}")
+                           f"{D.scalar_type_name(idx.dtype)}")
     n = data.size
     flat_index = flat_positions(idx, n, "take(): tried to take from an empty tensor")
     out = wrap(data.reshape(-1)[flat_index].reshape(idx.shape))
@@ -306,7 +306,7 @@ def _check_search(bounds: np.ndarray, values: np.ndarray, side: str | None, righ
     if sorter is not None:
         if sorter._data.dtype != np.int64:
             raise RuntimeError(where + "sorter must be a tensor of long dtype but got dtype "
-                               f"{D.scalar_type_name(D.from_np(sorter._data.dtype))}")
+                               f"{D.scalar_type_name(sorter._data.dtype)}")
         if sorter._data.shape != bounds.shape:
             raise RuntimeError(where + "boundary and sorter must have the same size, but got "
                                f"boundary tensor {list(bounds.shape)}and got sorter tensor "
@@ -353,7 +353,7 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
     data = input._data
     if data.dtype.kind not in "iu":
         raise NotImplementedError('"bincount_cpu" not implemented for '
-                                  f"'{D.scalar_type_name(D.from_np(data.dtype))}'")
+                                  f"'{D.scalar_type_name(data.dtype)}'")
     if minlength < 0:
         raise RuntimeError("minlength should be >= 0")
     if data.ndim != 1 or (data.size and data.min() < 0):
@@ -374,7 +374,7 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
     data = input._data
     if data.dtype.kind != "f":
         raise NotImplementedError('"histogram_cpu" not implemented for '
-                                  f"'{D.scalar_type_name(D.from_np(data.dtype))}'")
+                                  f"'{D.scalar_type_name(data.dtype)}'")
     if bins <= 0:
         raise RuntimeError(f"ember.histogram(): bins must be > 0, but got {bins} for dimension 0")
     lo, hi = float(min), float(max)

@@ -179,7 +179,7 @@ def mean(input: Tensor, dim: Any = _NO_DIM, keepdim: bool = False, *,
         which = "Input" if dtype is None else "Optional"
         raise RuntimeError(
             f"mean(): could not infer output dtype. {which} dtype must be either a floating "
-            f"point or complex dtype. Got: {D.scalar_type_name(D.from_np(data.dtype))}")
+            f"point or complex dtype. Got: {D.scalar_type_name(data.dtype)}")
     acc = np.float32 if data.dtype == _float16 else None
     if dim is _NO_DIM:
         node_type, axes, keepdim = MeanBackward0, None, False

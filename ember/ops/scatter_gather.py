@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _dtype as D
 from ..autograd.graph import Node
 from ._core import Tensor, check_scalar, record, wrap, wrap_dim
 
@@ -30,9 +31,6 @@ def _index_data(index: Tensor, name: str) -> np.ndarray:
         raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
     return arr.reshape(1) if arr.ndim == 0 else arr
 
-
-def _legacy_name(t: Tensor) -> str:
-    return t.dtype._legacy[:-len("Tensor")]
 
 
 def _positions(idx: np.ndarray, d: int) -> tuple:
@@ -107,7 +105,7 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
                            f"and {idx.ndim} dimensions for indices")
     if idx.dtype != np.int64:
         raise RuntimeError("ember.take_along_dim(): dtype of indices should be Long but got "
-                           f"{_legacy_name(indices)}")
+                           f"{D.scalar_type_name(indices.dtype)}")
     rest_in = data.shape[:d] + (1,) + data.shape[d + 1:]
     rest_idx = idx.shape[:d] + (1,) + idx.shape[d + 1:]
     try:
@@ -319,14 +317,14 @@ def _check_index_add(input: Tensor, d: int, index: Tensor, source: Tensor) -> np
     arr = index._data
     if arr.dtype not in _INDEX_DTYPES:
         raise RuntimeError("index_add_(): Expected dtype int32/int64 for index but got: "
-                           f"{_legacy_name(index)}")
+                           f"{D.scalar_type_name(index.dtype)}")
     if arr.ndim > 1:
         raise IndexError(f"index_add_(): Index is supposed to be a vector, but got dim: "
-                         f"{arr.ndim} with type: {_legacy_name(index)} and size: "
+                         f"{arr.ndim} with type: {D.scalar_type_name(index.dtype)} and size: "
                          f"{list(arr.shape)}")
     if source._data.dtype != input._data.dtype:
-        raise RuntimeError(f"index_add_(): self ({_legacy_name(input)}) and source "
-                           f"({_legacy_name(source)}) must have the same scalar type")
+        raise RuntimeError(f"index_add_(): self ({D.scalar_type_name(input.dtype)}) and source "
+                           f"({D.scalar_type_name(source.dtype)}) must have the same scalar type")
     idx, shape, src_shape = arr.reshape(-1), input._data.shape, source._data.shape
     if shape and src_shape:
         check_source_shape("index_add_", shape, src_shape, d, idx.size)

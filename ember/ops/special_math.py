@@ -19,7 +19,7 @@ import numpy as np
 from .. import _dtype as D
 from ..autograd.graph import Node
 from ._binary import _inplace, _meta, _reduce, _size_error, _write_out
-from ._core import Tensor, binary_operands, record, wrap
+from ._core import Tensor, binary_operands, record, require_tensor, wrap
 from ._errstate import quiet
 from ._special_kernels import _kernel, _polygamma_np
 from .reduction import _return_type
@@ -32,14 +32,8 @@ TENSOR_METHODS: tuple = ("isposinf", "isneginf", "isreal", "signbit", "lgamma", 
                          "frexp")
 
 
-def _name(dt: np.dtype) -> str:
-    return D.scalar_type_name(D.from_np(np.dtype(dt)))
 
 
-def _need_tensor(name: str, x: Any, arg: str, pos: int = 2) -> None:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, not "
-                        f"{type(x).__name__}")
 
 
 def _need_int(name: str, x: Any, arg: str, pos: int) -> None:
@@ -52,7 +46,8 @@ def _float_apply(t: Tensor, fn: Callable, kernel: str) -> Tensor:
     """``fn`` on ``t``'s values as float64, the result in t's float dtype (ints: default)."""
     d = t._data
     if d.dtype.kind == "c":
-        raise NotImplementedError(f'"{kernel}" not implemented for \'{_name(d.dtype)}\'')
+        raise NotImplementedError(f'"{kernel}" not implemented for '
+                                  f"'{D.scalar_type_name(d.dtype)}'")
     dt = d.dtype if d.dtype.kind == "f" else D._defaults.float.np
     with quiet():
         return wrap(np.asarray(fn(d.astype(np.float64)), dtype=dt))
@@ -214,10 +209,11 @@ def signbit(input: Tensor) -> Tensor:
 
 # -- integers: gcd / lcm ------------------------------------------------------------------------
 def _int_binary(name: str, np_fn: Callable, input: Tensor, other: Tensor) -> Tensor:
-    _need_tensor(name, other, "other")
+    require_tensor(other, name, "other")
     a, b = binary_operands(input, other)
     if a.dtype.kind not in "iu":
-        raise NotImplementedError(f'"{name}_cpu" not implemented for \'{_name(a.dtype)}\'')
+        raise NotImplementedError(f'"{name}_cpu" not implemented for '
+                                  f"'{D.scalar_type_name(a.dtype)}'")
     try:
         return wrap(np.asarray(np_fn(a, b), dtype=a.dtype))
     except ValueError:
@@ -250,10 +246,11 @@ class NextafterBackward0(Node):
 
 def nextafter(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The next representable float after ``input`` in the direction of ``other``."""
-    _need_tensor("nextafter", other, "other")
+    require_tensor(other, "nextafter", "other")
     a, b = binary_operands(input, other)
     if a.dtype.kind != "f":
-        raise NotImplementedError(f'"nextafter_cpu" not implemented for \'{_name(a.dtype)}\'')
+        raise NotImplementedError(f'"nextafter_cpu" not implemented for '
+                                  f"'{D.scalar_type_name(a.dtype)}'")
     try:
         res = wrap(np.asarray(np.nextafter(a, b)))
     except ValueError:
@@ -296,7 +293,7 @@ def _ldexp_np(input: Tensor, a: np.ndarray, e: np.ndarray) -> tuple:
 def ldexp(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``input * 2 ** other`` (exact, with no overflow of ``2 ** other``, for a float
     ``input`` and an integer ``other``)."""
-    _need_tensor("ldexp", other, "other")
+    require_tensor(other, "ldexp", "other")
     a, e = input._data, other._data
     try:
         shape = np.broadcast_shapes(a.shape, e.shape)
@@ -316,7 +313,7 @@ def ldexp_(input: Tensor, other: Tensor) -> Tensor:
     """In-place ``ldexp``."""
     if input._data.dtype.kind not in "fc":
         raise RuntimeError(f"ldexp can't be cast to the desired output type "
-                           f"{_name(input._data.dtype)}")
+                           f"{D.scalar_type_name(input._data.dtype)}")
     return _inplace(input, ldexp(input, other))
 
 
