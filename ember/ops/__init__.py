@@ -26,7 +26,9 @@ from .join_more import *  # noqa: F403
 from .misc_api import *  # noqa: F403
 from .matrix_more import *  # noqa: F403
 from .numeric_more import *  # noqa: F403
+from .windows import *  # noqa: F403
+from .tensor_more import *  # noqa: F403
 from . import (complex_parts, distance, elementary, index_more, join_more,  # noqa: E402
                linalg_extra, matrix_more, misc_api, numeric_more, pointwise, rearrange, scans,
-               special_math, statistics)
+               special_math, statistics, tensor_more, windows)
 from .unary import *  # noqa: F403

@@ -1,0 +1,3 @@
+"""``ember.fft``: discrete Fourier transforms, as in torch.fft."""
+
+__all__: list = []

@@ -1,0 +1,3 @@
+"""Functional attention: scaled dot-product and multi-head attention."""
+
+__all__: list = []

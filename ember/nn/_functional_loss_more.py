@@ -1,0 +1,3 @@
+"""Functional margin and sequence losses."""
+
+__all__: list = []

@@ -1,0 +1,3 @@
+"""Functional instance/RMS/local-response norms, pixel and channel shuffles, alpha dropout."""
+
+__all__: list = []

@@ -1,0 +1,3 @@
+"""Lazy layers, whose parameter shapes are inferred from the first input."""
+
+__all__: list = []

@@ -1,0 +1,3 @@
+"""Margin and sequence losses beyond the common ones."""
+
+__all__: list = []

@@ -1,0 +1,3 @@
+"""Instance, RMS and local-response normalisation layers."""
+
+__all__: list = []

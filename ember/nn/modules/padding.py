@@ -1,0 +1,3 @@
+"""Padding layers (constant, zero, reflection, replication, circular)."""
+
+__all__: list = []

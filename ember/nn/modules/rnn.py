@@ -1,0 +1,3 @@
+"""Recurrent layers: RNN, LSTM, GRU and their single-step cells."""
+
+__all__: list = []

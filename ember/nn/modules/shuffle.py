@@ -1,0 +1,3 @@
+"""Pixel and channel shuffling layers, and alpha dropout."""
+
+__all__: list = []

@@ -1,0 +1,3 @@
+"""Module creation without parameter initialisation."""
+
+__all__: list = []

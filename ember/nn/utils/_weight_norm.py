@@ -1,0 +1,3 @@
+"""Weight normalisation through forward pre-hooks (the older API)."""
+
+__all__: list = []

@@ -1,0 +1,3 @@
+"""Ready-made parametrizations: weight norm, spectral norm, orthogonal."""
+
+__all__: list = []

@@ -1,0 +1,3 @@
+"""Parametrizations: tensors computed from parameters on each access."""
+
+__all__: list = []

@@ -1,0 +1,3 @@
+"""``ember.special``: special mathematical functions, as in torch.special."""
+
+__all__: list = []
