@@ -30,6 +30,7 @@ from .autograd.anomaly_mode import (is_anomaly_check_nan_enabled, is_anomaly_ena
                                     set_anomaly_enabled)
 from .autograd.grad_mode import is_inference_mode_enabled
 from .ops import *  # noqa: F403
+from ._runtime import *  # noqa: F403
 from .ops.reduction import _return_type, return_types
 from . import autograd, cuda, accelerator  # noqa: E402
 del linalg  # noqa: F821 - ``ops.linalg``, brought in by the star import above
@@ -61,10 +62,6 @@ def result_type(tensor1: object, tensor2: object) -> dtype:
 
 def is_floating_point(input: Tensor) -> builtins_bool:  # type: ignore[name-defined]
     return input.is_floating_point()
-
-
-def get_device(input: Tensor) -> builtins_int:  # type: ignore[name-defined]
-    return -1 if input.device.type == "cpu" else input.device.index or 0
 
 
 for _name in ("max", "min", "sort", "topk", "cummax", "cummin", "median", "nanmedian",

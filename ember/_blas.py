@@ -114,6 +114,16 @@ def retire_threads() -> bool:
     return True
 
 
+def set_threads(n: int) -> bool:
+    """Let OpenBLAS run each call on up to ``n`` threads; True when it could be told."""
+    routines = _routines if _routines is not None else _load()
+    set_global = routines.get("set_threads_global")
+    if set_global is None:
+        return False
+    set_global(n)
+    return True
+
+
 def _routine(name: str, x: Any, y: Any) -> Any:
     if type(x) is not np.ndarray or type(y) is not np.ndarray or x.dtype != y.dtype:
         return None

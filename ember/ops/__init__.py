@@ -30,5 +30,5 @@ from .windows import *  # noqa: F403
 from .tensor_more import *  # noqa: F403
 from . import (complex_parts, distance, elementary, index_more, join_more,  # noqa: E402
                linalg_extra, matrix_more, misc_api, numeric_more, pointwise, rearrange, scans,
-               special_math, statistics, tensor_more, windows)
+               random_fills, special_math, statistics, tensor_more, windows)
 from .unary import *  # noqa: F403

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-__all__ = ["threads", "run", "split", "owns_cores"]
+__all__ = ["threads", "set_threads", "run", "split", "owns_cores"]
 
 _MAX_THREADS = 8
 _lock = threading.Lock()
@@ -42,6 +42,20 @@ def threads() -> int:
     if n is None:
         n = _state["threads"] = _detect()
     return n
+
+
+def set_threads(n: int) -> None:
+    """Use ``n`` threads from now on (``ember.set_num_threads``): for the op threads, whose
+    pool is rebuilt at its next use, and for BLAS while no op thread has started."""
+    from .. import _blas
+    with _lock:
+        pool = _state["pool"]
+        _state["threads"] = n if n == 1 or _blas_threads_settable() else 1
+        _state["pool"] = None
+    if pool is not None:
+        pool.shutdown(wait=False)
+    else:
+        _blas.set_threads(n)
 
 
 def split(n: int, item_bytes: int, chunk_bytes: int, parallel_bytes: int = 1 << 20) -> list:
