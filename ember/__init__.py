@@ -97,3 +97,9 @@ import builtins as _builtins  # noqa: E402
 
 builtins_bool = _builtins.bool
 builtins_int = _builtins.int
+
+from ._numpy_names import install as _install_numpy_names  # noqa: E402
+
+# ``x.sum(axis=0)`` and ``ember.cat(ts, axis=1)``, as torch's own functions accept them.
+_install_numpy_names(globals(), [n for n in list(globals()) if not n.startswith("_")], Tensor)
+del _install_numpy_names

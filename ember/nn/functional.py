@@ -154,6 +154,8 @@ from ._functional_conv import __all__ as _conv_all  # noqa: E402
 
 __all__ += _conv_all
 
+from ._functional_extra import *  # noqa: E402,F401,F403
+from ._functional_extra import __all__ as _extra_all  # noqa: E402
 from ._functional_attention import *  # noqa: E402,F401,F403
 from ._functional_attention import __all__ as _attention_all  # noqa: E402
 from ._functional_loss_more import *  # noqa: E402,F401,F403
@@ -163,4 +165,4 @@ from ._functional_more import __all__ as _more_all  # noqa: E402
 from ._functional_volumetric import *  # noqa: E402,F401,F403
 from ._functional_volumetric import __all__ as _volumetric_all  # noqa: E402
 
-__all__ += [*_attention_all, *_loss_more_all, *_more_all, *_volumetric_all]
+__all__ += [*_attention_all, *_extra_all, *_loss_more_all, *_more_all, *_volumetric_all]

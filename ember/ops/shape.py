@@ -14,6 +14,7 @@ tensor(1.)
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,10 +39,43 @@ def make_view(base: Tensor, data: Any) -> Tensor:
     return out
 
 
-def _shape_arg(shape: tuple) -> tuple:
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+def _shape_arg(shape: tuple, fn: str = "view", arg: str = "size", symint: bool = True) -> tuple:
+    """Sizes given as ``f(2, 3)`` or ``f((2, 3))``, as ints; anything that is not an integer
+    (``2.0``, a float tensor) raises torch's TypeError for ``fn``'s argument ``arg``."""
+    packed = len(shape) == 1 and isinstance(shape[0], (tuple, list))
+    if packed:
         shape = tuple(shape[0])
-    return tuple(int(s) for s in shape)
+    try:
+        return tuple(map(operator.index, shape))
+    except TypeError:
+        raise _shape_type_error(shape, fn, arg, symint, packed) from None
+
+
+def _shape_type_error(shape: tuple, fn: str, arg: str, symint: bool, packed: bool) -> TypeError:
+    pos = next(i for i, s in enumerate(shape) if not _is_index(s))
+    kind = type(shape[pos]).__name__
+    if len(shape) == 1 and not packed:
+        if fn == "view":
+            return TypeError(f"view() received an invalid combination of arguments - got "
+                             f"({kind}), but expected one of:\n * (ember.dtype dtype)\n      "
+                             f"didn't match because some of the arguments have invalid types: "
+                             f"(!{kind}!)\n * (tuple of ints size)\n      didn't match because "
+                             f"some of the arguments have invalid types: (!{kind}!)\n")
+        return TypeError(f"{fn}(): argument '{arg}' (position 1) must be tuple of ints, not "
+                         f"{kind}")
+    if not symint:
+        return TypeError(f"{fn}(): argument '{arg}' (position 1) must be tuple of ints, but "
+                         f"found element of type {kind} at pos {pos}")
+    return TypeError(f"{fn}(): argument '{arg}' failed to unpack the object at pos {pos + 1} "
+                     f"with error \"type must be tuple of ints,but got {kind}\"")
+
+
+def _is_index(value: Any) -> bool:
+    try:
+        operator.index(value)
+    except TypeError:
+        return False
+    return True
 
 
 def _infer_shape(shape: tuple, numel: int) -> tuple:
@@ -110,7 +144,8 @@ def view(input: Tensor, *shape: Any) -> Tensor:
 def reshape(input: Tensor, *shape: Any) -> Tensor:
     """``view`` when the strides allow it, else a copy (recorded as clone + unsafe view)."""
     data = input._data
-    out_data, is_view = _reshaped(data, _infer_shape(_shape_arg(shape), data.size))
+    out_data, is_view = _reshaped(data, _infer_shape(_shape_arg(shape, "reshape", "shape"),
+                                                     data.size))
     if is_view:
         out = make_view(input, out_data)
         # torch records a strided (non-contiguous) alias under its own name
@@ -228,7 +263,7 @@ class PermuteBackward0(Node):
 
 def permute(input: Tensor, *dims: Any) -> Tensor:
     """Reorder dims (a view): ``x.permute(2, 0, 1)``."""
-    dims = _shape_arg(dims)
+    dims = _shape_arg(dims, "permute", "dims")
     nd = input._data.ndim
     if len(dims) != nd:
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
@@ -335,7 +370,7 @@ def _expand_target(data: np.ndarray, sizes: tuple) -> tuple:
 def expand(input: Tensor, *sizes: Any) -> Tensor:
     """Broadcast size-1 dims to ``sizes`` without copying (-1 keeps a dim)."""
     data = input._data
-    out = make_view(input, np.broadcast_to(data, _expand_target(data, _shape_arg(sizes))))
+    out = make_view(input, np.broadcast_to(data, _expand_target(data, _shape_arg(sizes, "expand"))))
     node = record(out, ExpandBackward0, input)
     if node is not None:
         node.shape = data.shape
@@ -364,7 +399,7 @@ class RepeatBackward0(Node):
 
 def repeat(input: Tensor, *repeats: Any) -> Tensor:
     """Tile the tensor ``repeats[i]`` times along each dim (a copy)."""
-    reps = _shape_arg(repeats)
+    reps = _shape_arg(repeats, "repeat", "repeats")
     if len(reps) < input._data.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
                            "of dimensions of tensor")
@@ -382,7 +417,7 @@ def repeat(input: Tensor, *repeats: Any) -> Tensor:
 
 def tile(input: Tensor, *dims: Any) -> Tensor:
     """Repeat the tensor along each dim; missing leading dims count as 1: ``x.tile(2)``."""
-    dims = _shape_arg(dims)
+    dims = _shape_arg(dims, "tile", "dims", symint=False)
     return repeat(input, (1,) * (input._data.ndim - len(dims)) + dims)
 
 
@@ -393,7 +428,7 @@ class FlipBackward0(Node):
 
 def flip(input: Tensor, *dims: Any) -> Tensor:
     """Reverse the order of elements along ``dims`` (a copy, as in torch)."""
-    dims = _shape_arg(dims)
+    dims = _shape_arg(dims, "flip", "dims", symint=False)
     nd = input._data.ndim
     dims = tuple(wrap_dim(d, nd) for d in dims)
     if len(set(dims)) != len(dims):

@@ -234,3 +234,22 @@ def test_hypothesis_permute_reshape_expand(shape, data):
         y = t.permute(*perm).reshape(*new_shape).unsqueeze(0)
         return y.expand(lead, *new_shape).flatten(1)
     check_op(*both(fn), x, layouts_=("contiguous", "transposed"))
+
+
+@pytest.mark.parametrize("call", [
+    "x.view(2.0)", "x.view(1, 6.0)", "x.view('a')", "x.view([2, 3.0])",
+    "x.view(2, lib.tensor(3.0))", "x.reshape(6.0)", "x.reshape(2, 3.5)", "x.permute(0.0)",
+    "x.permute(0, 1.0)", "x.expand(1, 6.0)", "x.repeat(2.0)", "x.repeat(1, 2.0)",
+    "x.tile(2.0)", "x.tile((2.0,))", "x.flip(0.0)", "x.flip((0.0,))",
+])
+def test_sizes_must_be_integers(call):
+    assert_same_error(lambda: eval(call, {"x": ember.zeros(6), "lib": ember}),
+                      lambda: eval(call, {"x": torch.zeros(6), "lib": torch}))
+
+
+def test_integer_like_sizes():
+    for lib in (ember, torch):
+        x = lib.zeros(6)
+        assert tuple(x.view(2, lib.tensor(3)).shape) == (2, 3)
+        assert tuple(x.view(np.int64(3), True * 2).shape) == (3, 2)
+        assert tuple(x.view(lib.Size([3, 2])).shape) == (3, 2)

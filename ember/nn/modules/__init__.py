@@ -21,7 +21,9 @@ from ._cnn_layers import *  # noqa: E402,F401,F403
 from ._cnn_layers import __all__ as _cnn_all  # noqa: E402
 
 __all__ += _cnn_all
-from . import lazy, loss_more, norm_more, padding, rnn, shuffle, transformer, volumetric  # noqa: E402
+from . import (extra, lazy, loss_more, norm_more, padding, rnn, shuffle,  # noqa: E402
+               transformer, volumetric)
+from .extra import *  # noqa: E402,F401,F403
 from .lazy import *  # noqa: E402,F401,F403
 from .loss_more import *  # noqa: E402,F401,F403
 from .norm_more import *  # noqa: E402,F401,F403
@@ -31,6 +33,7 @@ from .shuffle import *  # noqa: E402,F401,F403
 from .transformer import *  # noqa: E402,F401,F403
 from .volumetric import *  # noqa: E402,F401,F403
 
-for _family in (lazy, loss_more, norm_more, padding, rnn, shuffle, transformer, volumetric):
+for _family in (extra, lazy, loss_more, norm_more, padding, rnn, shuffle, transformer,
+                volumetric):
     __all__ += _family.__all__
 del _family

@@ -1,0 +1,3 @@
+"""Grid sampling, bags of embeddings, Gumbel-softmax and other functional pieces."""
+
+__all__: list = []
