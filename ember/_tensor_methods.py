@@ -127,10 +127,6 @@ def _sum_to_size(self: Tensor, *size: Any) -> Tensor:
     return sum_to(self, tuple(shape))
 
 
-def _conj(self: Tensor) -> Tensor:
-    return ops.shape.make_view(self, self._data.conj()) if self.is_complex() else self
-
-
 def _apply_(self: Tensor, fn: Any) -> Tensor:
     import numpy as np
     self._data[...] = np.vectorize(fn)(self._data)
@@ -196,7 +192,6 @@ Tensor.new_ones = _new_factory(ops.ones)
 Tensor.new_empty = _new_factory(ops.empty)
 Tensor.new_full = _new_full
 Tensor.sum_to_size = _sum_to_size
-Tensor.conj = _conj
 # Conjugation is computed when asked for (no lazy conjugate or negative bit to resolve).
 Tensor.resolve_conj = Tensor.resolve_neg = lambda self: self
 Tensor.is_conj = Tensor.is_neg = lambda self: False

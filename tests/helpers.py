@@ -85,7 +85,7 @@ def to_torch(a: np.ndarray, requires_grad: bool = False) -> Any:
 def _as_numpy(t: Any) -> np.ndarray:
     if isinstance(t, ember.Tensor):
         return np.asarray(t.detach().numpy())
-    return t.detach().numpy()
+    return t.detach().resolve_conj().numpy()
 
 
 def assert_same(e: Any, t: Any, atol: float = 1e-5, rtol: float = 1e-4, what: str = "value",

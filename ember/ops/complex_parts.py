@@ -22,8 +22,8 @@ from .indexing import select
 from .shape import make_view
 
 __all__ = ["real", "imag", "angle", "view_as_real", "view_as_complex", "complex", "polar",
-           "conj_physical", "conj_physical_"]
-TENSOR_METHODS: tuple = ("angle", "conj_physical", "conj_physical_")
+           "conj", "conj_physical", "conj_physical_"]
+TENSOR_METHODS: tuple = ("angle", "conj", "conj_physical", "conj_physical_")
 
 
 class ViewAsRealBackward0(Node):
@@ -178,6 +178,22 @@ def polar(abs: Tensor, angle: Tensor, *, out: Tensor | None = None) -> Tensor:  
         node.meta = (_meta(abs), _meta(angle))
         node.save(abs, angle, res.detach())
     return _write_out(res, out, "polar")
+
+
+class ConjBackward0(Node):
+    def backward(self, grad: Tensor) -> tuple:
+        return (conj(grad),)
+
+
+def conj(input: Tensor) -> Tensor:
+    """The complex conjugate (a real tensor is returned itself). torch returns a lazily
+    conjugated view; ember computes the values at once, so writing into the result does not
+    reach ``input``."""
+    if input._data.dtype.kind != "c":
+        return input
+    res = wrap(np.conj(input._data))
+    record(res, ConjBackward0, input)
+    return res
 
 
 class ConjPhysicalBackward0(Node):

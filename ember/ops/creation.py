@@ -148,6 +148,8 @@ def eye(n: int, m: int | None = None, *, out: Any = None, dtype: D.dtype | None 
 # -- conversion ------------------------------------------------------------------------------
 class ToCopyBackward0(Node):
     def backward(self, grad: Tensor) -> tuple:
+        if grad._data.dtype.kind == "c" and self.dtype.np.kind != "c":
+            grad = grad.real  # a real input's gradient is the real part, as in torch
         return (grad.to(self.dtype),)
 
 

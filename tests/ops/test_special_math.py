@@ -378,3 +378,20 @@ def test_conj_physical():
     assert e.conj_physical_() is e and e._version[0] == v + 1
     t.conj_physical_()
     assert_same(e, t)
+
+
+def test_conj_records_its_gradient():
+    check_op(ember.conj, torch.conj, Z, dtypes=["complex64", "complex128"])
+    _complex_grad_check(lambda t: t.conj() * t, lambda t: t.conj() * t, Z)
+    _complex_grad_check(lambda t: (t * t.conj()).real, lambda t: (t * t.conj()).real, Z)
+    z = ember.tensor([1 + 2j], requires_grad=True)
+    assert type(z.conj().grad_fn).__name__ == "ConjBackward0"
+    x = ember.tensor([1.0, -2.0], requires_grad=True)
+    assert x.conj() is x and ember.conj(x) is x
+
+
+def test_real_part_of_a_complex_gradient_reaches_a_real_input():
+    for lib in (ember, torch):
+        x = lib.tensor([1.0, -2.0], requires_grad=True)
+        x.to(lib.complex64).abs().sum().backward()
+        assert x.grad.tolist() == [1.0, -1.0]
