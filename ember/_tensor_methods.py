@@ -92,7 +92,7 @@ def _mT(self: Tensor, name: str = "mT") -> Tensor:  # noqa: N802
 
 
 def _mH(self: Tensor) -> Tensor:  # noqa: N802
-    return _conj(_mT(self, "mH"))
+    return ops.conj(_mT(self, "mH"))
 
 
 def _H(self: Tensor) -> Tensor:  # noqa: N802
@@ -101,7 +101,7 @@ def _H(self: Tensor) -> Tensor:  # noqa: N802
         hint = " For batches of matrices, consider using tensor.mH" if nd > 2 else ""
         raise RuntimeError("tensor.H is only supported on matrices (2-D tensors). Got "
                            f"{nd}-D tensor.{hint}")
-    return _conj(ops.transpose(self, 0, 1))
+    return ops.conj(ops.transpose(self, 0, 1))
 
 
 def _new_tensor(self: Tensor, data: Any, *, dtype: Any = None, device: Any = None,
