@@ -15,6 +15,7 @@ ember.Size([2, 4, 4, 4])
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -24,15 +25,31 @@ from ..ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from ..ops.embedding import embedding
 from ..ops.normalization import batch_norm, group_norm, layer_norm
 from ..ops.padding import interpolate, pad
+from ..ops import pooling as _pooling
 from ..ops.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,
-                           adaptive_max_pool2d, avg_pool1d, avg_pool2d, max_pool1d,
-                           max_pool1d_with_indices, max_pool2d, max_pool2d_with_indices)
+                           adaptive_max_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d)
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d",
            "max_pool2d", "max_pool1d_with_indices", "max_pool2d_with_indices", "avg_pool1d",
            "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d",
            "adaptive_max_pool2d", "batch_norm", "layer_norm", "group_norm", "dropout1d",
            "dropout2d", "embedding", "pad", "interpolate"]
+
+
+def max_pool1d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None,
+                            padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,
+                            return_indices: bool = False) -> tuple:
+    """``(values, indices)`` of 1-d max pooling, whatever ``return_indices`` says."""
+    return _pooling.max_pool1d_with_indices(input, kernel_size, stride, padding, dilation,
+                                            ceil_mode, True)
+
+
+def max_pool2d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None,
+                            padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,
+                            return_indices: bool = False) -> tuple:
+    """``(values, indices)`` of 2-d max pooling, whatever ``return_indices`` says."""
+    return _pooling.max_pool2d_with_indices(input, kernel_size, stride, padding, dilation,
+                                            ceil_mode, True)
 
 
 def _check_p(p: float) -> None:

@@ -344,3 +344,12 @@ def test_double_backward_is_refused_not_silently_wrong(op):
     w = ember.randn(2, 3, 3, 3, requires_grad=True)
     with pytest.raises(RuntimeError, match="double backward"):
         ember.autograd.grad(op(x, w).pow(2).sum(), x, create_graph=True)
+
+
+def test_transposed_output_size_error_shows_the_size_as_given():
+    for size in ((1, 1, 30, 30), [30, 30]):
+        assert_same_error(
+            lambda s=size: ember.nn.ConvTranspose2d(1, 1, 3, stride=2)(ember.zeros(1, 1, 4, 4),
+                                                                      output_size=s),
+            lambda s=size: torch.nn.ConvTranspose2d(1, 1, 3, stride=2)(torch.zeros(1, 1, 4, 4),
+                                                                      output_size=s))

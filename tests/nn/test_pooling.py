@@ -6,7 +6,7 @@ import pytest
 import ember
 import ember.nn.functional as F
 from ember import nn
-from helpers import assert_same_error, check_op, gradcheck_op, rng
+from helpers import assert_same, assert_same_error, check_op, gradcheck_op, rng
 
 from ._compare import torch_text
 
@@ -175,3 +175,12 @@ def test_max_pool_without_grad_returns_indices():
     assert values.grad_fn is None and idx.dtype == ember.int64
     np.testing.assert_array_equal(idx.numpy(), ti.numpy())
     np.testing.assert_array_equal(values.numpy(), tv.numpy())
+
+
+def test_with_indices_functions_always_return_the_pair():
+    for name, shape in (("max_pool1d_with_indices", (1, 2, 4)),
+                        ("max_pool2d_with_indices", (1, 2, 4, 4))):
+        e = getattr(ember.nn.functional, name)(ember.ones(*shape), 2, return_indices=False)
+        t = getattr(torch.nn.functional, name)(torch.ones(*shape), 2, return_indices=False)
+        assert len(e) == len(t) == 2
+        assert_same(e[1], t[1])

@@ -190,9 +190,9 @@ class _ConvTranspose(_ConvNd):
             return self.output_padding
         n = self._dims
         lead = 2 if input.dim() == n + 2 else 1
+        if len(output_size) == n + lead:
+            output_size = output_size[lead:]  # shown in errors as given (tuple, list, Size)
         size = list(output_size)
-        if len(size) == n + lead:
-            size = size[lead:]
         if len(size) != n:
             raise ValueError(f"ConvTranspose{n}D: for {input.dim()}D input, output_size must "
                              f"have {n} or {n + lead} elements (got {len(size)})")
@@ -202,8 +202,8 @@ class _ConvTranspose(_ConvNd):
         largest = [smallest[d] + self.stride[d] - 1 for d in range(n)]
         for d in range(n):
             if not smallest[d] <= size[d] <= largest[d]:
-                raise ValueError(f"requested an output size of {size}, but valid sizes range "
-                                 f"from {smallest} to {largest} (for an input of "
+                raise ValueError(f"requested an output size of {output_size}, but valid sizes "
+                                 f"range from {smallest} to {largest} (for an input of "
                                  f"{spatial})")
         return tuple(size[d] - smallest[d] for d in range(n))
 
