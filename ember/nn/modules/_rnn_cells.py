@@ -6,8 +6,9 @@ running at that step, longest first). A padded ``(T, B, features)`` input is the
 case ``sizes == [B] * T`` after a reshape, so padded and packed inputs share one code path.
 
 The input projection of a whole layer is one matrix product over all ``N`` rows; each
-step then adds one product with the hidden state. Everything is composed from ember ops,
-so autograd differentiates the recurrence without a dedicated backward.
+step then adds one product with the hidden state. Floating-point layers run each direction
+as one fused node (``_rnn_fused``); the steps below, composed from ember ops, serve other
+dtypes and the double backward of the fused node.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from typing import NamedTuple
 from ... import ops
 from ..._tensor import Tensor
 from .. import functional as F
+from ._rnn_fused import FUSED_MODES, run_fused
 
-__all__ = ["LayerWeights", "STEPS", "run_layers"]
+__all__ = ["LayerWeights", "STEPS", "run_layers", "composed_direction"]
 
 
 class LayerWeights(NamedTuple):
@@ -123,7 +125,6 @@ def run_layers(mode: str, data: Tensor, sizes: list[int], state0: tuple,
     the final states come back in the same layout. Dropout applies to the output of every
     layer but the last, in training only.
     """
-    step = STEPS[mode]
     initial = [s.unbind(0) for s in state0]
     num_layers = len(weights) // num_directions
     finals = []
@@ -133,14 +134,26 @@ def run_layers(mode: str, data: Tensor, sizes: list[int], state0: tuple,
         for direction in range(num_directions):
             index = layer * num_directions + direction
             w = weights[index]
-            gi = F.linear(x, w.w_ih, w.b_ih).split(sizes, 0)
+            gi = F.linear(x, w.w_ih, w.b_ih)
             start = tuple(s[index] for s in initial)
-            run = _backward_in_time if direction == 1 else _forward_in_time
-            outputs, final = run(step, gi, sizes, start, w)
-            outs.append(ops.cat(outputs))
+            if mode in FUSED_MODES and gi._data.dtype.kind == "f":
+                out, final = run_fused(mode, gi, sizes, start, w.w_hh, w.b_hh, w.w_hr,
+                                       direction == 1)
+            else:
+                out, final = composed_direction(mode, gi, sizes, start, w, direction == 1)
+            outs.append(out)
             finals.append(final)
         x = outs[0] if num_directions == 1 else ops.cat(outs, 1)
         if dropout > 0 and training and layer < num_layers - 1:
             x = F.dropout(x, dropout, True)
     hidden = tuple(ops.stack([f[k] for f in finals]) for k in range(len(state0)))
     return x, hidden
+
+
+def composed_direction(mode: str, gi: Tensor, sizes: list[int], start: tuple,
+                       w: LayerWeights, reverse: bool) -> tuple:
+    """One direction of one layer as ember ops, step by step: ``(output rows, final state)``.
+    Used for dtypes the fused loop does not take, and to differentiate it twice."""
+    run = _backward_in_time if reverse else _forward_in_time
+    outputs, final = run(STEPS[mode], gi.split(sizes, 0), sizes, start, w)
+    return ops.cat(outputs), final
