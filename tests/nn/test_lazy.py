@@ -124,3 +124,25 @@ def test_errors_like_torch():
     with pytest.raises(RuntimeError, match=r"Expected 2D \(unbatched\) or 3D \(batched\) input "
                                            r"to LazyConv1d, but got input of size: "):
         nn.LazyConv1d(4, 3)(ember.zeros(2, 2, 3, 5))
+
+
+@pytest.mark.filterwarnings("ignore:input's size at dim=1")
+@pytest.mark.parametrize("make,shape", [
+    ("LazyConv3d(4, 2)", (1, 2, 3, 3, 3)), ("LazyConvTranspose3d(4, 2, stride=2)", (1, 2, 3, 3, 3)),
+    ("LazyBatchNorm3d()", (2, 2, 3, 3, 3)), ("LazyInstanceNorm1d()", (2, 3, 4)),
+    ("LazyInstanceNorm2d(affine=False)", (2, 3, 4, 4)),
+    ("LazyInstanceNorm3d(track_running_stats=False)", (2, 2, 3, 3, 3)),
+    ("LazyInstanceNorm1d(affine=False, track_running_stats=False)", (2, 3, 4)),
+    ("LazyBatchNorm1d(affine=False, track_running_stats=False)", (2, 3, 4)),
+])
+def test_more_lazy_layers_match_torch(make, shape):
+    e, t = eval("nn." + make, {"nn": ember.nn}), eval("nn." + make, {"nn": torch.nn})
+    assert repr(e) == repr(t)
+    assert list(e.state_dict()) == list(t.state_dict())
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    t(torch.tensor(x))
+    e(ember.tensor(x))
+    assert repr(e) == repr(t) and type(e).__name__ == type(t).__name__
+    e.load_state_dict({k: ember.tensor(v.numpy()) for k, v in t.state_dict().items()})
+    np.testing.assert_allclose(e(ember.tensor(x)).detach().numpy(),
+                               t(torch.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-5)

@@ -25,11 +25,14 @@ from ..._tensor import Tensor
 from ..parameter import UninitializedBuffer, UninitializedParameter, is_lazy
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from .linear import Linear
+from .norm_more import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .normalization import BatchNorm1d, BatchNorm2d
+from .volumetric import BatchNorm3d, Conv3d, ConvTranspose3d
 
 __all__ = ["UninitializedParameter", "UninitializedBuffer", "LazyModuleMixin", "LazyLinear",
-           "LazyConv1d", "LazyConv2d", "LazyConvTranspose1d", "LazyConvTranspose2d",
-           "LazyBatchNorm1d", "LazyBatchNorm2d"]
+           "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d",
+           "LazyConvTranspose2d", "LazyConvTranspose3d", "LazyBatchNorm1d", "LazyBatchNorm2d",
+           "LazyBatchNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d"]
 
 
 class LazyModuleMixin:
@@ -267,9 +270,10 @@ class _LazyNormMixin(LazyModuleMixin):
             super().reset_parameters()
 
     def initialize_parameters(self, input: Tensor) -> None:
-        if not self.has_uninitialized_params():  # loaded from a state_dict
+        if not self.has_uninitialized_params():  # loaded from a state_dict, or nothing to size
             sized = [t for t in (self.weight, self.running_mean) if t is not None]
-            self.num_features = sized[0].shape[0] if sized else input.shape[1]
+            if sized:
+                self.num_features = sized[0].shape[0]
             return
         self.num_features = input.shape[1]
         for tensor in (self.weight, self.bias, self.running_mean, self.running_var):
@@ -302,3 +306,52 @@ class LazyBatchNorm2d(_LazyNormMixin, BatchNorm2d):
         super().__init__(0, eps, momentum, False, track_running_stats, device, dtype)
         self.affine = affine
         self._make_placeholders(affine, track_running_stats, bias, device, dtype)
+
+
+class LazyConv3d(_LazyConvMixin, Conv3d):
+    """``Conv3d`` whose ``in_channels`` is inferred from the first input."""
+
+    cls_to_become = Conv3d
+
+    def __init__(self, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
+                 dilation: Any = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
+        super().__init__(0, 0, kernel_size, stride, padding, dilation, groups, False,
+                         padding_mode)
+        self._make_placeholders(out_channels, bias, device, dtype)
+
+
+class LazyConvTranspose3d(_LazyConvMixin, ConvTranspose3d):
+    """``ConvTranspose3d`` whose ``in_channels`` is inferred from the first input."""
+
+    cls_to_become = ConvTranspose3d
+
+    def __init__(self, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
+                 output_padding: Any = 0, groups: int = 1, bias: bool = True,
+                 dilation: Any = 1, padding_mode: str = "zeros", device: Any = None,
+                 dtype: Any = None) -> None:
+        super().__init__(0, 0, kernel_size, stride, padding, output_padding, groups, False,
+                         dilation, padding_mode)
+        self._make_placeholders(out_channels, bias, device, dtype)
+
+
+def _lazy_norm(base: type, doc: str) -> type:
+    """A lazy form of a batch or instance norm: torch gives all of them one constructor,
+    with affine parameters and running statistics on by default."""
+    def __init__(self: Any, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True, device: Any = None,
+                 dtype: Any = None, *, bias: bool = True) -> None:
+        LazyModuleMixin.__init__(self, 0, eps, momentum, False, track_running_stats, device,
+                                 dtype)
+        self.affine = affine
+        self._make_placeholders(affine, track_running_stats, bias, device, dtype)
+    name = f"Lazy{base.__name__}"
+    return type(name, (_LazyNormMixin, base), {"__init__": __init__, "cls_to_become": base,
+                                               "__doc__": doc, "__module__": __name__,
+                                               "__qualname__": name})
+
+
+LazyBatchNorm3d = _lazy_norm(BatchNorm3d, "``BatchNorm3d`` sized by the first input.")
+LazyInstanceNorm1d = _lazy_norm(InstanceNorm1d, "``InstanceNorm1d`` sized by the first input.")
+LazyInstanceNorm2d = _lazy_norm(InstanceNorm2d, "``InstanceNorm2d`` sized by the first input.")
+LazyInstanceNorm3d = _lazy_norm(InstanceNorm3d, "``InstanceNorm3d`` sized by the first input.")
