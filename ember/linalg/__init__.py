@@ -20,11 +20,18 @@ from ..ops._core import Tensor
 from ._common import LinAlgError, _LinAlgError, check_square
 from ._decomp import cholesky, det, inv, slogdet, solve
 from ._norms import matrix_norm, norm, vector_norm
+from ._extras import eig, eigvals, lstsq
+from ._lu import lu, lu_factor, lu_factor_ex, lu_solve
+from ._solvers import (cholesky_ex, cond, inv_ex, multi_dot, solve_ex, solve_triangular,
+                       tensorinv, tensorsolve, vander, vecdot)
 from ._spectral import eigh, eigvalsh, qr, svd, svdvals
 
 __all__ = ["LinAlgError", "vector_norm", "matrix_norm", "norm", "inv", "det", "slogdet",
            "solve", "cholesky", "qr", "eigh", "eigvalsh", "svd", "svdvals", "pinv",
-           "matrix_rank", "matrix_power", "cross", "matmul", "diagonal"]
+           "matrix_rank", "matrix_power", "cross", "matmul", "diagonal", "solve_triangular",
+           "cholesky_ex", "inv_ex", "solve_ex", "lu_factor", "lu_factor_ex", "lu", "lu_solve",
+           "lstsq", "multi_dot", "vecdot", "vander", "cond", "matrix_exp", "eig", "eigvals",
+           "tensorinv", "tensorsolve"]
 
 del _LinAlgError  # reachable as LinAlgError (torch's class is ``torch._C._LinAlgError``)
 
@@ -111,3 +118,9 @@ def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> T
     from .. import diagonal as _diagonal
     return _diagonal(A, offset, dim1, dim2)
 
+
+
+def matrix_exp(A: Tensor) -> Tensor:
+    """Alias of ``ember.matrix_exp``."""
+    from ..ops.matrix_more import matrix_exp as _matrix_exp
+    return _matrix_exp(A)
