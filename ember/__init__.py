@@ -76,21 +76,33 @@ del _name
 _LAZY_MODULES = ("fft", "nn", "optim", "serialization", "special", "utils", "vision")
 _LAZY_NAMES = {"load": "serialization", "load_file": "serialization",
                "save": "serialization", "save_file": "serialization"}
+# torch's top-level names for functions of ``nn.functional`` that take the same arguments.
+_LAZY_NAMES.update(dict.fromkeys((
+    "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+    "avg_pool1d", "max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices",
+    "adaptive_avg_pool1d", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle",
+    "native_channel_shuffle", "prelu", "rrelu", "rrelu_", "hardshrink", "threshold",
+    "threshold_", "celu_", "selu_", "bilinear", "cosine_similarity", "pairwise_distance",
+    "pdist", "group_norm", "layer_norm", "rms_norm", "alpha_dropout", "feature_alpha_dropout"),
+    "nn.functional"))
+# ``ember.adaptive_max_pool1d`` returns the indices too, as torch's does.
+_LAZY_RENAMED = {"adaptive_max_pool1d": ("nn.functional", "adaptive_max_pool1d_with_indices")}
 
 
 def __getattr__(name: str) -> object:
     import importlib
     if name in _LAZY_MODULES:
         return importlib.import_module(f".{name}", __name__)
-    if name in _LAZY_NAMES:
-        value = getattr(importlib.import_module(f".{_LAZY_NAMES[name]}", __name__), name)
+    if name in _LAZY_NAMES or name in _LAZY_RENAMED:
+        module, attr = _LAZY_RENAMED.get(name) or (_LAZY_NAMES[name], name)
+        value = getattr(importlib.import_module(f".{module}", __name__), attr)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'ember' has no attribute '{name}'")
 
 
 def __dir__() -> list:
-    return sorted(set(globals()) | set(_LAZY_MODULES) | set(_LAZY_NAMES))
+    return sorted(set(globals()) | set(_LAZY_MODULES) | set(_LAZY_NAMES) | set(_LAZY_RENAMED))
 
 
 import builtins as _builtins  # noqa: E402
