@@ -47,57 +47,188 @@ class _Plan:
     def __init__(self, sizes: Sequence[int], reverse: bool) -> None:
         starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).tolist()
         order = range(len(sizes) - 1, -1, -1) if reverse else range(len(sizes))
-        self.steps = [(starts[t], int(sizes[t])) for t in order]
+        self.steps = [(slice(starts[t], starts[t] + int(sizes[t])), int(sizes[t]))
+                      for t in order]
 
 
-def _step_forward(mode: str, gi: np.ndarray, h: np.ndarray, c: np.ndarray | None,
-                  w: dict) -> tuple:
-    """One step on the active rows; returns ``(h_new, c_new, saved)``."""
-    gh = h @ w["w_hh"].T
-    if w["b_hh"] is not None:
-        gh += w["b_hh"]
-    if mode == "LSTM":
-        gates = gh
-        gates += gi
-        hidden = c.shape[1]
-        _sigmoid(gates[:, :2 * hidden])
-        np.tanh(gates[:, 2 * hidden:3 * hidden], out=gates[:, 2 * hidden:3 * hidden])
-        _sigmoid(gates[:, 3 * hidden:])
-        i, f, g, o = (gates[:, k * hidden:(k + 1) * hidden] for k in range(4))
-        c_new = f * c + i * g
-        tanh_c = np.tanh(c_new)
-        h_full = o * tanh_c
-        h_new = h_full @ w["w_hr"].T if w["w_hr"] is not None else h_full
-        return h_new, c_new, (gates, c, tanh_c, h_full, h)
-    if mode == "GRU":
-        hidden = h.shape[1]
-        rz = gi[:, :2 * hidden] + gh[:, :2 * hidden]
-        _sigmoid(rz)
-        r, z = rz[:, :hidden], rz[:, hidden:]
-        gh_n = gh[:, 2 * hidden:]
-        n = np.tanh(gi[:, 2 * hidden:] + r * gh_n)
-        h_new = n + z * (h - n)
-        return h_new, None, (rz, n, gh_n, h)
-    gh += gi
-    h_new = np.tanh(gh, out=gh) if mode == "RNN_TANH" else np.maximum(gh, 0, out=gh)
-    return h_new, None, (h_new, h)
+class _Trace:
+    """What back-propagation needs, row-aligned with the packed input: the activated gates
+    and the incoming state of every row's step (plus, for an LSTM, the cell state and its
+    tanh; for a GRU, the hidden part of the new gate)."""
+
+    def __init__(self, mode: str, gi: np.ndarray, h0: np.ndarray, c0: np.ndarray | None,
+                 projected: bool) -> None:
+        rows, dt = gi.shape[0], gi.dtype
+        self.acts = np.empty_like(gi)
+        self.h_prev = np.empty((rows, h0.shape[1]), dtype=dt)
+        if mode == "LSTM":
+            self.c_prev = np.empty((rows, c0.shape[1]), dtype=dt)
+            self.tanh_c = np.empty_like(self.c_prev)
+            self.h_full = np.empty_like(self.c_prev) if projected else None
+        if mode == "GRU":
+            self.gh_n = np.empty((rows, h0.shape[1]), dtype=dt)
+
+
+def _with_bias(gi: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+    return gi if bias is None else gi + bias  # one pass over all rows, not one per step
+
+
+def _lstm_forward(gi: np.ndarray, plan: _Plan, h: np.ndarray, c: np.ndarray, w: dict,
+                  trace: _Trace, out: np.ndarray) -> None:
+    hid, w_t = c.shape[1], w["w_hh"].T
+    gib = _with_bias(gi, w["b_hh"])
+    for rows, n in plan.steps:
+        hp, a = h[:n], trace.acts[rows]
+        trace.h_prev[rows] = hp
+        np.matmul(hp, w_t, out=a)
+        a += gib[rows]
+        g = np.tanh(a[:, 2 * hid:3 * hid])
+        _sigmoid(a)  # the whole block at once, then the candidate put back
+        a[:, 2 * hid:3 * hid] = g
+        trace.c_prev[rows] = c[:n]
+        c_new = a[:, hid:2 * hid] * c[:n]
+        c_new += a[:, :hid] * g
+        c[:n] = c_new
+        tanh_c = np.tanh(c_new, out=trace.tanh_c[rows])
+        if w["w_hr"] is None:
+            h_new = a[:, 3 * hid:] * tanh_c
+        else:  # the projected LSTM feeds back a smaller hidden state
+            h_new = np.multiply(a[:, 3 * hid:], tanh_c, out=trace.h_full[rows]) @ w["w_hr"].T
+        h[:n] = h_new
+        out[rows] = h_new
+
+
+def _gru_forward(gi: np.ndarray, plan: _Plan, h: np.ndarray, w: dict, trace: _Trace,
+                 out: np.ndarray) -> None:
+    """``n = tanh(gi_n + r * gh_n)``: the new gate's hidden bias sits inside the product."""
+    hid, w_t = h.shape[1], w["w_hh"].T
+    for rows, n in plan.steps:
+        hp, a = h[:n], trace.acts[rows]
+        trace.h_prev[rows] = hp
+        gh = hp @ w_t
+        if w["b_hh"] is not None:
+            gh += w["b_hh"]
+        np.add(gi[rows, :2 * hid], gh[:, :2 * hid], out=a[:, :2 * hid])
+        _sigmoid(a[:, :2 * hid])
+        trace.gh_n[rows] = gh[:, 2 * hid:]
+        new = np.multiply(a[:, :hid], gh[:, 2 * hid:], out=a[:, 2 * hid:])
+        new += gi[rows, 2 * hid:]
+        np.tanh(new, out=new)
+        h_new = hp - new  # (1 - z) * n + z * h, with one product fewer
+        h_new *= a[:, hid:2 * hid]
+        h_new += new
+        h[:n] = h_new
+        out[rows] = h_new
+
+
+def _rnn_forward(mode: str, gi: np.ndarray, plan: _Plan, h: np.ndarray, w: dict,
+                 trace: _Trace, out: np.ndarray) -> None:
+    w_t, gib = w["w_hh"].T, _with_bias(gi, w["b_hh"])
+    for rows, n in plan.steps:
+        hp, a = h[:n], trace.acts[rows]
+        trace.h_prev[rows] = hp
+        np.matmul(hp, w_t, out=a)
+        a += gib[rows]
+        np.tanh(a, out=a) if mode == "RNN_TANH" else np.maximum(a, 0, out=a)
+        h[:n] = a
+        out[rows] = a
 
 
 def _forward(mode: str, gi: np.ndarray, plan: _Plan, h0: np.ndarray, c0: np.ndarray | None,
              w: dict) -> tuple:
     h, c = h0.copy(), None if c0 is None else c0.copy()
     out = np.empty((gi.shape[0], h.shape[1]), dtype=gi.dtype)
-    saved = []
-    for start, n in plan.steps:
-        # Copies: the step's saved inputs must survive the state update below.
-        h_new, c_new, keep = _step_forward(mode, gi[start:start + n], h[:n].copy(),
-                                           None if c is None else c[:n].copy(), w)
-        h[:n] = h_new
-        if c is not None:
-            c[:n] = c_new
-        out[start:start + n] = h_new
-        saved.append(keep)
-    return out, h, c, saved
+    trace = _Trace(mode, gi, h0, c0, w["w_hr"] is not None)
+    if mode == "LSTM":
+        _lstm_forward(gi, plan, h, c, w, trace, out)
+    elif mode == "GRU":
+        _gru_forward(gi, plan, h, w, trace, out)
+    else:
+        _rnn_forward(mode, gi, plan, h, w, trace, out)
+    return out, h, c, trace
+
+
+def _lstm_backward(plan: _Plan, trace: _Trace, w: dict, dh: np.ndarray, dc: np.ndarray,
+                   gout: np.ndarray | None, dw: dict) -> np.ndarray:
+    acts, hid = trace.acts, dc.shape[1]
+    # Activation derivatives for every row at once: s (1 - s) for the sigmoid gates,
+    # 1 - g^2 for the tanh candidate, 1 - tanh(c)^2 for the cell.
+    deriv = acts * (1 - acts)
+    deriv[:, 2 * hid:3 * hid] = 1 - np.square(acts[:, 2 * hid:3 * hid])
+    cell_deriv = 1 - np.square(trace.tanh_c)
+    dgi, d_out = np.empty_like(acts), np.empty_like(trace.h_prev)
+    for rows, n in reversed(plan.steps):
+        dha = d_out[rows]
+        np.add(dh[:n], gout[rows], out=dha) if gout is not None else np.copyto(dha, dh[:n])
+        dhf = dha if w["w_hr"] is None else dha @ w["w_hr"]
+        a, d = acts[rows], dgi[rows]
+        dct = dhf * a[:, 3 * hid:]
+        dct *= cell_deriv[rows]
+        dct += dc[:n]
+        np.multiply(dct, a[:, 2 * hid:3 * hid], out=d[:, :hid])
+        np.multiply(dct, trace.c_prev[rows], out=d[:, hid:2 * hid])
+        np.multiply(dct, a[:, :hid], out=d[:, 2 * hid:3 * hid])
+        np.multiply(dhf, trace.tanh_c[rows], out=d[:, 3 * hid:])
+        d *= deriv[rows]
+        np.matmul(d, w["w_hh"], out=dh[:n])
+        np.multiply(dct, a[:, hid:2 * hid], out=dc[:n])
+    if w["w_hr"] is not None:
+        dw["w_hr"] = d_out.T @ trace.h_full
+    return dgi
+
+
+def _gru_backward(plan: _Plan, trace: _Trace, w: dict, dh: np.ndarray,
+                  gout: np.ndarray | None) -> tuple:
+    acts, hid = trace.acts, dh.shape[1]
+    gate_deriv = acts[:, :2 * hid] * (1 - acts[:, :2 * hid])
+    new_deriv = 1 - np.square(acts[:, 2 * hid:])
+    dgi, dgh = np.empty_like(acts), np.empty_like(acts)
+    for rows, n in reversed(plan.steps):
+        dha = dh[:n] + gout[rows] if gout is not None else dh[:n].copy()
+        a, d, e = acts[rows], dgi[rows], dgh[rows]
+        d_new = np.multiply(dha, 1 - a[:, hid:2 * hid], out=d[:, 2 * hid:])
+        d_new *= new_deriv[rows]
+        dz = np.subtract(trace.h_prev[rows], a[:, 2 * hid:], out=d[:, hid:2 * hid])
+        dz *= dha
+        dz *= gate_deriv[rows, hid:]
+        dr = np.multiply(d_new, trace.gh_n[rows], out=d[:, :hid])
+        dr *= gate_deriv[rows, :hid]
+        e[:, :2 * hid] = d[:, :2 * hid]
+        np.multiply(d_new, a[:, :hid], out=e[:, 2 * hid:])
+        dh_prev = e @ w["w_hh"]
+        dh_prev += dha * a[:, hid:2 * hid]
+        dh[:n] = dh_prev
+    return dgi, dgh
+
+
+def _rnn_backward(mode: str, plan: _Plan, trace: _Trace, w: dict, dh: np.ndarray,
+                  gout: np.ndarray | None) -> np.ndarray:
+    acts = trace.acts
+    deriv = 1 - np.square(acts) if mode == "RNN_TANH" else (acts > 0).astype(acts.dtype)
+    dgi = np.empty_like(acts)
+    for rows, n in reversed(plan.steps):
+        d = dgi[rows]
+        np.add(dh[:n], gout[rows], out=d) if gout is not None else np.copyto(d, dh[:n])
+        d *= deriv[rows]
+        np.matmul(d, w["w_hh"], out=dh[:n])
+    return dgi
+
+
+def _backward(mode: str, plan: _Plan, trace: _Trace, w: dict, dh: np.ndarray,
+              dc: np.ndarray | None, gout: np.ndarray | None) -> tuple:
+    """``(d input projection, d recurrent weights)``; ``dh``/``dc`` end as the initial
+    state's gradients. The weight gradients are one product over all rows."""
+    dw: dict = {}
+    if mode == "LSTM":
+        dgi = dgh = _lstm_backward(plan, trace, w, dh, dc, gout, dw)
+    elif mode == "GRU":
+        dgi, dgh = _gru_backward(plan, trace, w, dh, gout)
+    else:
+        dgi = dgh = _rnn_backward(mode, plan, trace, w, dh, gout)
+    dw["w_hh"] = dgh.T @ trace.h_prev
+    if w["b_hh"] is not None:
+        dw["b_hh"] = dgh.sum(0)
+    return dgi, dw
 
 
 class RnnLayerBackward0(Node):
@@ -107,22 +238,11 @@ class RnnLayerBackward0(Node):
         if state.enabled:  # create_graph: differentiate the composed steps instead
             return self.composed_backward(g_out, g_h, g_c)
         gi, h0, c0, w = self.arrays
-        dgi = np.zeros_like(gi)
         dh = np.zeros_like(h0) if g_h is None else g_h._data.astype(h0.dtype, copy=True)
         dc = None if c0 is None else (np.zeros_like(c0) if g_c is None
                                       else g_c._data.astype(c0.dtype, copy=True))
-        dw = {k: None if v is None else np.zeros_like(v) for k, v in w.items()}
         gout = None if g_out is None else g_out._data
-        for (start, n), keep in zip(reversed(self.plan.steps), reversed(self.saved_steps)):
-            dh_act = dh[:n]
-            if gout is not None:
-                dh_act = dh_act + gout[start:start + n]
-            dc_act = None if dc is None else dc[:n]
-            dpre, dh_prev, dc_prev = _step_backward(self.mode, dh_act, dc_act, keep, w, dw)
-            dgi[start:start + n] = dpre
-            dh[:n] = dh_prev
-            if dc is not None:
-                dc[:n] = dc_prev
+        dgi, dw = _backward(self.mode, self.plan, self.trace, w, dh, dc, gout)
         grads = [wrap(dgi), wrap(dh)] + ([wrap(dc)] if c0 is not None else [])
         grads += [wrap(dw[k]) for k in ("w_hh", "b_hh", "w_hr") if w[k] is not None]
         return tuple(grads)
@@ -149,47 +269,6 @@ class RnnLayerBackward0(Node):
                      for r, x in zip(result, inputs))
 
 
-def _step_backward(mode: str, dh: np.ndarray, dc: np.ndarray | None, keep: tuple, w: dict,
-                   dw: dict) -> tuple:
-    """Gradients of one step: ``(d pre-activations = d input projection, dh_prev, dc_prev)``;
-    the weight gradients are added into ``dw``."""
-    if mode == "LSTM":
-        gates, c_prev, tanh_c, h_full, h_prev = keep
-        if w["w_hr"] is not None:
-            dw["w_hr"] += dh.T @ h_full
-            dh = dh @ w["w_hr"]
-        hidden = c_prev.shape[1]
-        i, f, g, o = (gates[:, k * hidden:(k + 1) * hidden] for k in range(4))
-        dc_total = dc + dh * o * (1 - tanh_c * tanh_c)
-        dpre = np.empty_like(gates)
-        dpre[:, :hidden] = dc_total * g * i * (1 - i)
-        dpre[:, hidden:2 * hidden] = dc_total * c_prev * f * (1 - f)
-        dpre[:, 2 * hidden:3 * hidden] = dc_total * i * (1 - g * g)
-        dpre[:, 3 * hidden:] = dh * tanh_c * o * (1 - o)
-        return dpre, _hidden_grads(dpre, h_prev, w, dw), dc_total * f
-    if mode == "GRU":
-        rz, n, gh_n, h_prev = keep
-        hidden = n.shape[1]
-        r, z = rz[:, :hidden], rz[:, hidden:]
-        dn = dh * (1 - z) * (1 - n * n)
-        dr = dn * gh_n * r * (1 - r)
-        dz = dh * (h_prev - n) * z * (1 - z)
-        dgi = np.concatenate([dr, dz, dn], axis=1)
-        dgh = np.concatenate([dr, dz, dn * r], axis=1)
-        return dgi, dh * z + _hidden_grads(dgh, h_prev, w, dw), None
-    h_new, h_prev = keep
-    dpre = dh * (1 - h_new * h_new) if mode == "RNN_TANH" else dh * (h_new > 0)
-    return dpre, _hidden_grads(dpre, h_prev, w, dw), None
-
-
-def _hidden_grads(dgh: np.ndarray, h_prev: np.ndarray, w: dict, dw: dict) -> np.ndarray:
-    """Add the recurrent weights' gradients for one step; return the previous state's."""
-    dw["w_hh"] += dgh.T @ h_prev
-    if w["b_hh"] is not None:
-        dw["b_hh"] += dgh.sum(0)
-    return dgh @ w["w_hh"]
-
-
 def run_fused(mode: str, gi: Tensor, sizes: Sequence[int], start: tuple, w_hh: Tensor,
               b_hh: Tensor | None, w_hr: Tensor | None, reverse: bool) -> tuple:
     """``(output rows, final state tuple)`` of one direction of one layer."""
@@ -197,14 +276,14 @@ def run_fused(mode: str, gi: Tensor, sizes: Sequence[int], start: tuple, w_hh: T
     plan = _Plan(sizes, reverse)
     arrays = {"w_hh": w_hh._data, "b_hh": None if b_hh is None else b_hh._data,
               "w_hr": None if w_hr is None else w_hr._data}
-    out, h, c, saved = _forward(mode, gi._data, plan, h0._data,
+    out, h, c, trace = _forward(mode, gi._data, plan, h0._data,
                                 None if c0 is None else c0._data, arrays)
     outs = [wrap(out), wrap(h)] + ([wrap(c)] if c is not None else [])
     inputs = [gi, h0] + ([c0] if c0 is not None else [])
     inputs += [t for t in (w_hh, b_hh, w_hr) if t is not None]
     node = record_multi(outs, RnnLayerBackward0, *inputs)
     if node is not None:
-        node.mode, node.plan, node.saved_steps = mode, plan, saved
+        node.mode, node.plan, node.trace = mode, plan, trace
         node.sizes, node.reverse, node.inputs = list(sizes), reverse, inputs
         node.arrays = (gi._data, h0._data, None if c0 is None else c0._data, arrays)
     return outs[0], tuple(outs[1:])
