@@ -73,7 +73,8 @@ del _name
 
 # Loaded on first use, to keep ``import ember`` quick: the subpackages below (and the
 # functions of ``serialization``) are reached through ``ember.<name>`` as usual.
-_LAZY_MODULES = ("fft", "nn", "optim", "serialization", "special", "utils", "vision")
+_LAZY_MODULES = ("amp", "distributions", "fft", "func", "nn", "optim", "serialization", "special",
+                 "testing", "utils", "vision")
 _LAZY_NAMES = {"load": "serialization", "load_file": "serialization",
                "save": "serialization", "save_file": "serialization"}
 # torch's top-level names for functions of ``nn.functional`` that take the same arguments.

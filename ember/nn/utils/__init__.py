@@ -1,7 +1,7 @@
 """``ember.nn.utils``: gradient clipping, flat parameter vectors, packed sequences,
 parametrizations, weight and spectral normalisation, and batch-norm fusion."""
 
-from . import fusion, parametrizations, parametrize, rnn, stateless
+from . import fusion, parametrizations, parametrize, prune, rnn, stateless
 from ._init_utils import *  # noqa: F403
 from ._init_utils import __all__ as _init_all
 from ._spectral_norm import *  # noqa: F403
@@ -14,5 +14,5 @@ from .fusion import *  # noqa: F403
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm",
            "parameters_to_vector", "vector_to_parameters", "fusion", "parametrizations",
-           "parametrize", "rnn", "stateless", *fusion.__all__, *_init_all, *_spectral_all,
+           "parametrize", "prune", "rnn", "stateless", *fusion.__all__, *_init_all, *_spectral_all,
            *_weight_all]

@@ -1,0 +1,3 @@
+"""``ember.testing``: comparing tensors in tests (assert_close) and making test tensors, as torch.testing."""
+
+__all__: list = []
