@@ -37,7 +37,8 @@ for _name in _SAME_NAME:
 for _module in (ops.pointwise, ops.scans, ops.rearrange, ops.linalg_extra, ops.distance,
                 ops.elementary, ops.statistics, ops.special_math, ops.index_more, ops.join_more,
                 ops.misc_api, ops.matrix_more, ops.numeric_more, ops.complex_parts,
-                ops.windows, ops.tensor_more, ops.random_fills, ops.linalg_legacy):
+                ops.windows, ops.tensor_more, ops.random_fills, ops.linalg_legacy,
+                ops.api_sweep, ops.signal):
     for _name in _module.TENSOR_METHODS:
         setattr(Tensor, _name, getattr(_module, _name))
 

@@ -29,7 +29,10 @@ from .numeric_more import *  # noqa: F403
 from .windows import *  # noqa: F403
 from .tensor_more import *  # noqa: F403
 from .linalg_legacy import *  # noqa: F403
-from . import (complex_parts, distance, elementary, index_more, join_more,  # noqa: E402
-               linalg_extra, linalg_legacy, matrix_more, misc_api, numeric_more, pointwise,
-               random_fills, rearrange, scans, special_math, statistics, tensor_more, windows)
+from .api_sweep import *  # noqa: F403
+from .signal import *  # noqa: F403
+from . import (api_sweep, complex_parts, distance, elementary, index_more,  # noqa: E402
+               join_more, linalg_extra, linalg_legacy, matrix_more, misc_api, numeric_more,
+               pointwise, random_fills, rearrange, scans, signal, special_math, statistics,
+               tensor_more, windows)
 from .unary import *  # noqa: F403
