@@ -17,7 +17,8 @@ from ._backend import device
 from ._dtype import (bool, cdouble, cfloat, complex64,  # noqa: A004
                      complex128, double, dtype, float, float16, float32, float64,
                      get_default_dtype, half, int, int8, int16, int32, int64, long,
-                     promote_types, set_default_dtype, short, uint8)
+                     promote_types, set_default_dtype, short, uint8, uint16, uint32,
+                     uint64)
 from ._random import (Generator, default_generator, get_rng_state, initial_seed,
                       manual_seed, seed, set_rng_state)
 from ._size import Size
@@ -76,7 +77,7 @@ del _name
 _LAZY_MODULES = ("amp", "distributions", "fft", "func", "nn", "optim", "serialization", "special",
                  "testing", "utils", "vision")
 _LAZY_NAMES = {"load": "serialization", "load_file": "serialization",
-               "save": "serialization", "save_file": "serialization"}
+               "save": "serialization", "save_file": "serialization", "vmap": "func"}
 # torch's top-level names for functions of ``nn.functional`` that take the same arguments.
 _LAZY_NAMES.update(dict.fromkeys((
     "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",

@@ -1,5 +1,6 @@
-"""Utilities, as in ``torch.utils``: ``ember.utils.data`` holds datasets and the DataLoader."""
+"""Utilities, as in ``torch.utils``: ``ember.utils.data`` holds datasets and the DataLoader,
+``ember.utils.checkpoint`` activation checkpointing."""
 
-from . import data
+from . import checkpoint, data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]
