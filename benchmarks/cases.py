@@ -295,6 +295,8 @@ CASES = {
     "epoch_fashion_mnist": case_epoch,
     "import": case_import,
     "cnn_train_adam_b64": lambda fw: _cnn_train_step(fw),
+    "lstm_train_adam_b16": lambda fw: _rnn_train_step(fw, "LSTM"),
+    "gru_train_adam_b16": lambda fw: _rnn_train_step(fw, "GRU"),
 }
 
 
@@ -302,6 +304,11 @@ def _cnn_train_step(fw: str) -> dict:
     # Imported on use: the CNN case lives beside this file and imports its helpers from it.
     from benchmarks.cnn_case import case_cnn_train_adam_b64
     return case_cnn_train_adam_b64(fw)
+
+
+def _rnn_train_step(fw: str, kind: str) -> dict:
+    from benchmarks.rnn_case import case_rnn_train_adam_b16
+    return case_rnn_train_adam_b16(fw, kind)
 
 
 def machine_probe() -> float:
