@@ -13,6 +13,8 @@ N = 200_000
 
 
 def _both(op: str, dtype: str = "float64", n: int = N):
+    ember.manual_seed(0)  # both streams fixed: the statistical checks below are repeatable
+    torch.manual_seed(0)
     e = eval("x." + op, {"x": ember.zeros(n, dtype=getattr(ember, dtype)), "lib": ember})
     t = eval("x." + op, {"x": torch.zeros(n, dtype=getattr(torch, dtype)), "lib": torch})
     return e.numpy().astype(np.float64), t.numpy().astype(np.float64)
@@ -28,9 +30,9 @@ def test_moments_match_torch(op):
         np.testing.assert_allclose(np.percentile(e, [25, 50, 75]),
                                    np.percentile(t, [25, 50, 75]), atol=0.02)
         return
-    assert abs(e.mean() - t.mean()) < 0.02 * max(1.0, abs(t.mean()))
-    assert abs(e.std() - t.std()) < 0.03 * max(1.0, t.std())
-    assert e.min() >= t.min() - 1e-9 if op.startswith(("random", "geometric")) else True
+    # The two means differ by about sqrt(2) * std / sqrt(N) by chance: allow 4 of those.
+    assert abs(e.mean() - t.mean()) < 6 * t.std() / np.sqrt(N)
+    assert abs(e.std() - t.std()) < 0.03 * t.std()
     if op.startswith(("random", "bernoulli")):
         assert set(np.unique(e)) == set(np.unique(t))
     if op.startswith("geometric"):  # an unbounded tail: compare the common values
