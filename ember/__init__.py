@@ -17,7 +17,8 @@ from ._backend import device
 from ._dtype import (bool, cdouble, cfloat, complex64,  # noqa: A004
                      complex128, double, dtype, float, float16, float32, float64,
                      get_default_dtype, half, int, int8, int16, int32, int64, long,
-                     promote_types, set_default_dtype, short, uint8)
+                     promote_types, set_default_dtype, short, uint8, uint16, uint32,
+                     uint64)
 from ._random import (Generator, default_generator, get_rng_state, initial_seed,
                       manual_seed, seed, set_rng_state)
 from ._size import Size

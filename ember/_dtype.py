@@ -1,4 +1,13 @@
-"""Data types named as in PyTorch, backed by NumPy dtypes, and PyTorch's promotion rules."""
+"""Data types named as in PyTorch, backed by NumPy dtypes, and PyTorch's promotion rules.
+
+The unsigned types wider than a byte (uint16, uint32, uint64) promote only with themselves
+and with floating types:
+
+>>> ember.promote_types(ember.uint16, ember.float32)
+ember.float32
+>>> ember.tensor([1, 2], dtype=ember.uint32) * 3
+tensor([3, 6], dtype=ember.uint32)
+"""
 
 from __future__ import annotations
 
@@ -65,9 +74,15 @@ int16 = short = dtype("int16", np.int16, _INT, "ShortTensor")
 int32 = int = dtype("int32", np.int32, _INT, "IntTensor")
 int64 = long = dtype("int64", np.int64, _INT, "LongTensor")
 bool = dtype("bool", np.bool_, _BOOL, "BoolTensor")  # noqa: A001 - torch's name
+# The wide unsigned types are storage types: they convert, compare for equality and save,
+# but promote only with themselves and with floating types (see promote_types).
+uint16 = dtype("uint16", np.uint16, _INT, "UInt16Tensor")
+uint32 = dtype("uint32", np.uint32, _INT, "UInt32Tensor")
+uint64 = dtype("uint64", np.uint64, _INT, "UInt64Tensor")
 
 ALL_DTYPES = (float16, float32, float64, complex64, complex128,
-              uint8, int8, int16, int32, int64, bool)
+              uint8, int8, int16, int32, int64, bool, uint16, uint32, uint64)
+WIDE_UNSIGNED = (uint16, uint32, uint64)
 _FROM_NP: dict = {d.np: d for d in ALL_DTYPES}
 # Extra numpy types that have no torch twin are refused with a clear error in from_np.
 _np_bool = np.dtype(np.bool_)
@@ -87,9 +102,12 @@ def scalar_type_name(d: Any) -> str:
 _TYPE_META_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double",
                     "complex64": "c10::complex<float>", "complex128": "c10::complex<double>",
                     "uint8": "unsigned char", "int8": "signed char", "int16": "short int",
-                    "int32": "int", "int64": "long int", "bool": "bool"}
+                    "int32": "int", "int64": "long int", "bool": "bool",
+                    "uint16": "unsigned short", "uint32": "unsigned int",
+                    "uint64": "unsigned long"}
 _CONVERSION_NAMES = {**_TYPE_META_NAMES, "uint8": "uint8_t", "int8": "int8_t",
-                     "int16": "int16_t", "int64": "int64_t"}
+                     "int16": "int16_t", "int64": "int64_t", "uint16": "uint16_t",
+                     "uint32": "uint32_t", "uint64": "uint64_t"}
 
 
 def type_meta_name(d: Any) -> str:
@@ -109,9 +127,9 @@ def from_np(np_dtype: np.dtype) -> dtype:
         return _FROM_NP[np_dtype]
     except KeyError:
         raise TypeError(
-            f"can't convert np.ndarray of type numpy.{np.dtype(np_dtype).name}. The only supported "
-            "types are: float64, float32, float16, complex64, complex128, int64, int32, int16, "
-            "int8, uint8, and bool.") from None
+            f"can't convert np.ndarray of type numpy.{np.dtype(np_dtype).type.__name__}. The only "
+            "supported types are: float64, float32, float16, complex64, complex128, int64, "
+            "int32, int16, int8, uint64, uint32, uint16, uint8, and bool.") from None
 
 
 class _Defaults:
@@ -139,16 +157,52 @@ def default_complex() -> dtype:
     return _defaults.complex
 
 
-def promote_types(a: dtype, b: dtype) -> dtype:
-    """The smallest dtype both a and b convert to without losing their kind (torch rules)."""
-    if a is b:
-        return a
+def _promote_pair(a: dtype, b: dtype) -> dtype | None:
+    """torch's promotion of two distinct dtypes; None where torch refuses to promote them."""
+    if a in WIDE_UNSIGNED or b in WIDE_UNSIGNED:
+        other = b if a in WIDE_UNSIGNED else a
+        return other if other.category == _FLOAT else None
     if a.category != b.category:
         hi, lo = (a, b) if a.category > b.category else (b, a)
         if hi.category == _COMPLEX and lo is float64:
             return complex128
         return hi
     return _FROM_NP[np.promote_types(a.np, b.np)]
+
+
+def _promotion_table() -> dict:
+    """Every promotable pair of distinct dtypes, worked out once: promotion runs on each
+    mixed-dtype binary op, and a dict lookup is several times quicker than asking NumPy.
+    Pairs torch refuses to promote are left out."""
+    table = {}
+    for a in ALL_DTYPES:
+        for b in ALL_DTYPES:
+            promoted = None if a is b else _promote_pair(a, b)
+            if promoted is not None:
+                table[(a, b)] = promoted
+    return table
+
+
+_PROMOTED = _promotion_table()
+
+
+def promote_types(a: dtype, b: dtype) -> dtype:
+    """The smallest dtype both a and b convert to without losing their kind (torch rules)."""
+    if a is b:
+        return a
+    try:
+        return _PROMOTED[(a, b)]
+    except (KeyError, TypeError):  # a refused pair, or an argument that is not a dtype
+        raise _promotion_error(a, b) from None
+
+
+def _promotion_error(a: Any, b: Any) -> Exception:
+    for position, (arg, value) in enumerate((("type1", a), ("type2", b)), 1):
+        if not isinstance(value, dtype):
+            return TypeError(f"promote_types(): argument '{arg}' (position {position}) must be "
+                             f"ember.dtype, not {type(value).__name__}")
+    return RuntimeError("Promotion for uint16, uint32, uint64 types is not supported, "
+                        f"attempted to promote {scalar_type_name(a)} and {scalar_type_name(b)}")
 
 
 def scalar_dtype(value: object) -> dtype:

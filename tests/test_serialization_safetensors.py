@@ -122,7 +122,7 @@ EIGHT = bytes(range(8))
     (build({"a": entry(shape=(True, 2))}, EIGHT), "shape"),
     (build({"a": entry(shape=[1] * 65)}, EIGHT), "shape"),
     (build({"a": entry(dtype="BF16", shape=(4,))}, EIGHT), "BF16"),
-    (build({"a": entry(dtype="U16", shape=(4,))}, EIGHT), "U16"),
+    (build({"a": entry(dtype="F8_E5M2", shape=(4,))}, EIGHT), "F8_E5M2"),
     (build({"a": entry(dtype=["F32"])}, EIGHT), "dtype"),
     (build({"a": {"dtype": "F32", "shape": [2]}}, EIGHT), "exactly"),
     (build({"a": dict(entry(), extra=1)}, EIGHT), "exactly"),

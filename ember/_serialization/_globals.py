@@ -273,7 +273,7 @@ UNSUPPORTED = {
     ("torch._utils", "_rebuild_wrapper_subclass"): "ember has no tensor subclasses",
     ("torch._utils", "_rebuild_nested_tensor"): "ember has no nested tensors",
 }
-for _name in ("uint16", "uint32", "uint64", "float8_e4m3fn", "float8_e5m2", "complex32"):
+for _name in ("float8_e4m3fn", "float8_e5m2", "complex32"):
     UNSUPPORTED[("torch", _name)] = f"ember has no {_name} dtype"
 
 

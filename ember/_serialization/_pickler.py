@@ -4,7 +4,9 @@ Tensors are pickled the way torch pickles them, so that ``torch.load`` reads emb
 ``torch._utils._rebuild_tensor_v2(storage, offset, size, stride, requires_grad, hooks)``,
 where ``storage`` is a persistent id ``('storage', torch.FloatStorage, key, location,
 numel)`` whose bytes go to the record ``data/<key>``. dtypes, ``Size`` and ``device`` are
-written as ``torch.float32``, ``torch.Size`` and ``torch.device``.
+written as ``torch.float32``, ``torch.Size`` and ``torch.device``. The unsigned dtypes wider
+than a byte have no storage class: their tensors are ``_rebuild_tensor_v3`` calls over a
+``torch.storage.UntypedStorage`` counted in bytes, with the dtype as a last argument.
 
 Python's C pickler checks every global it writes by importing it, which would import torch.
 So this uses the pure-Python pickler, with placeholders (``TorchGlobal``) that write a GLOBAL
@@ -51,6 +53,10 @@ class TorchGlobal:
 
 
 _REBUILD_TENSOR = TorchGlobal("torch._utils", "_rebuild_tensor_v2")
+# dtypes without a typed storage class (uint16, uint32, uint64) are written as torch writes
+# them: an untyped storage counted in bytes, with the dtype as the rebuild call's last argument.
+_REBUILD_TENSOR_V3 = TorchGlobal("torch._utils", "_rebuild_tensor_v3")
+_UNTYPED_STORAGE = TorchGlobal("torch.storage", "UntypedStorage")
 _REBUILD_PARAMETER = TorchGlobal("torch._utils", "_rebuild_parameter")
 _SIZE = TorchGlobal("torch", "Size")
 _DEVICE = TorchGlobal("torch", "device")
@@ -90,8 +96,12 @@ class _SavedStorage:
     def __init__(self, root: Any, dtype: D.dtype, key: int) -> None:
         self.root = root
         self.dtype = dtype
-        numel = root.nbytes // dtype.itemsize
-        self.pid = ("storage", _STORAGE_TYPES[dtype], str(key), _location(root), numel)
+        storage_type = _STORAGE_TYPES.get(dtype)
+        if storage_type is None:
+            storage_type, numel = _UNTYPED_STORAGE, root.nbytes
+        else:
+            numel = root.nbytes // dtype.itemsize
+        self.pid = ("storage", storage_type, str(key), _location(root), numel)
 
 
 class _StorageTable:
@@ -181,8 +191,10 @@ class _CheckpointPickler(pickle._Pickler):
             inner = tensor_from_array(arr)
             return _REBUILD_PARAMETER, (inner, t.requires_grad, OrderedDict())
         storage, offset, strides = self._table.describe(arr, dtype)
-        return _REBUILD_TENSOR, (storage, offset, tuple(arr.shape), strides,
-                                 t.requires_grad, OrderedDict())
+        args = (storage, offset, tuple(arr.shape), strides, t.requires_grad, OrderedDict())
+        if dtype in _STORAGE_TYPES:
+            return _REBUILD_TENSOR, args
+        return _REBUILD_TENSOR_V3, args + (dtype,)
 
     def _save_torch_global(self, obj: TorchGlobal) -> None:
         self.write(b"c%s\n%s\n" % (obj.module.encode(), obj.name.encode()))

@@ -28,13 +28,13 @@ MAX_HEADER_BYTES = 100_000_000  # the reference implementation's limit too
 _MAX_DIMS = 64
 _CODES = {"F16": D.float16, "F32": D.float32, "F64": D.float64, "C64": D.complex64,
           "U8": D.uint8, "I8": D.int8, "I16": D.int16, "I32": D.int32, "I64": D.int64,
-          "BOOL": D.bool}
+          "BOOL": D.bool, "U16": D.uint16, "U32": D.uint32, "U64": D.uint64}
 _CODE_OF = {d: code for code, d in _CODES.items()}
 # The reference writer orders tensors by this dtype rank (descending), then by name; that
 # puts larger elements first, so every tensor is aligned to its element size. Following it
 # makes ember's files byte-identical to the reference's.
-_RANK = {"BOOL": 0, "U8": 4, "I8": 5, "I16": 9, "F16": 11, "I32": 13, "F32": 15, "C64": 16,
-         "F64": 17, "I64": 18}
+_RANK = {"BOOL": 0, "U8": 4, "I8": 5, "I16": 9, "U16": 10, "F16": 11, "I32": 13, "U32": 14,
+         "F32": 15, "C64": 16, "F64": 17, "I64": 18, "U64": 19}
 
 
 def _error(filename: Any, message: str) -> ValueError:

@@ -27,10 +27,10 @@ def _infer_dtype(data: Any) -> D.dtype:
     NumPy scalars and arrays and tensors bring their own dtype."""
     found = None
     stack = [data]
-    while stack:
+    while stack:  # elements are visited in order, so the first bad one is the one named
         x = stack.pop()
         if isinstance(x, (list, tuple)):
-            stack.extend(x)
+            stack.extend(reversed(x))
             continue
         if isinstance(x, Tensor):
             d = x.dtype
@@ -45,7 +45,7 @@ def _infer_dtype(data: Any) -> D.dtype:
         elif isinstance(x, (str, bytes)):
             raise _string_error(data, x)
         elif _is_sequence(x):
-            stack.extend(x)
+            stack.extend(reversed(list(x)))
             continue
         else:
             raise RuntimeError(f"Could not infer dtype of {type(x).__name__}")
@@ -118,8 +118,12 @@ def _to_array(data: Any, dtype: D.dtype | None) -> np.ndarray:
         _check_byte_order(data)
         D.from_np(data.dtype)
         return np.array(data, dtype=dtype.np if dtype is not None else None, copy=True)
+    if dtype is D.uint64:
+        return _uint64_array(data)
     natural = _infer_dtype(data)
     dt = dtype or natural
+    if dt is D.uint64:
+        return _uint64_array(data)
     if not isinstance(data, _SCALARS):
         data = _untensor(data, dt)
     if dt != natural and dt.np.kind in "iu" and natural.np.kind in "fciu":
@@ -136,6 +140,37 @@ def _to_array(data: Any, dtype: D.dtype | None) -> np.ndarray:
         if natural.is_complex and not dt.is_complex:
             raise TypeError("must be real number, not complex") from None
         raise
+
+
+_UINT64_END = 1 << 64
+_INT64_MIN = -(1 << 63)
+
+
+def _check_uint64_int(x: Any) -> None:
+    """uint64 elements are read as unsigned 64-bit ints: only Python ints (bools too) in
+    [0, 2**64), with the errors of Python's own unsigned conversion."""
+    if not isinstance(x, int):
+        raise TypeError("an integer is required")
+    if x < 0:
+        raise OverflowError("can't convert negative int to unsigned")
+    if x >= _UINT64_END:
+        raise OverflowError("int too big to convert")
+
+
+def _uint64_array(data: Any) -> np.ndarray:
+    """Python data as uint64. The full unsigned range is kept (a detour through int64 would
+    refuse 2**63 and above), and every element is checked in order first."""
+    stack = [data]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, (list, tuple)) or _is_sequence(x):
+            stack.extend(reversed(list(x)))
+        else:
+            _check_uint64_int(x)
+    try:
+        return np.array(data, dtype=np.uint64)
+    except ValueError:
+        raise _ragged_error(data) from None
 
 
 def _natural_array(data: Any, natural: D.dtype) -> np.ndarray:
@@ -185,10 +220,33 @@ def scalar_tensor(s: Any, *, dtype: D.dtype | None = None, device: Any = None,
         raise TypeError(f"scalar_tensor(): argument 's' (position 1) must be Number, not "
                         f"{type(s).__name__}")
     dt = dtype or D.get_default_dtype()
+    if type(s) is int and not _INT64_MIN <= s < _UINT64_END:
+        _check_uint64_int(s)  # beyond any 64-bit int: Python's unsigned conversion error
+        raise OverflowError("can't convert negative int to unsigned")
     if isinstance(s, (complex, np.complexfloating)) and not dt.is_complex:
+        if dt is D.bool:
+            s = bool(s)
+        elif s.imag:
+            raise overflow_error(dt.np)
+        else:
+            s = s.real
+    if dt.np.kind in "iu" and not isinstance(s, (bool, np.bool_)):
+        s = _integer_scalar(s, dt)
+    return tensor(s, dtype=dt, device=device, requires_grad=requires_grad)
+
+
+def _integer_scalar(s: Any, dt: D.dtype) -> int:
+    """A real number as the integer dtype ``dt`` stores it, or torch's range error: floats
+    truncate, and negative ints wrap into unsigned types down to minus the maximum."""
+    info = np.iinfo(dt.np)
+    if isinstance(s, (int, np.integer)):
+        s = int(s)
+        fits = (-info.max if info.min == 0 else info.min) <= s <= info.max
+    else:
+        fits = info.min <= s <= info.max  # exact float-int comparison; NaN never fits
+    if not fits:
         raise overflow_error(dt.np)
-    return tensor(s, dtype=dtype or D.get_default_dtype(), device=device,
-                  requires_grad=requires_grad)
+    return int(s) % (1 << info.bits) if info.min == 0 else int(s)
 
 
 def as_tensor(data: Any, dtype: D.dtype | None = None, device: Any = None) -> Tensor:
