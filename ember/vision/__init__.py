@@ -5,6 +5,6 @@
 ...                               transform=transforms.ToTensor())  # doctest: +SKIP
 """
 
-from . import datasets, io, transforms
+from . import datasets, io, transforms, utils
 
-__all__ = ["datasets", "io", "transforms"]
+__all__ = ["datasets", "io", "transforms", "utils"]

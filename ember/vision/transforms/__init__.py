@@ -6,9 +6,20 @@
 
 from . import functional
 from .functional import InterpolationMode
-from .transforms import (CenterCrop, Compose, Lambda, Normalize, PILToTensor, RandomCrop,
-                         RandomHorizontalFlip, RandomRotation, Resize, ToTensor)
+from .transforms import (CenterCrop, ColorJitter, Compose, ConvertImageDtype, FiveCrop,
+                         GaussianBlur, Grayscale, Lambda, LinearTransformation, Normalize, Pad,
+                         PILToTensor, RandomAdjustSharpness, RandomAffine, RandomApply,
+                         RandomAutocontrast, RandomChoice, RandomCrop, RandomEqualize,
+                         RandomErasing, RandomGrayscale, RandomHorizontalFlip, RandomInvert,
+                         RandomOrder, RandomPosterize, RandomResizedCrop, RandomRotation,
+                         RandomSolarize, RandomVerticalFlip, Resize, TenCrop, ToPILImage,
+                         ToTensor)
 
-__all__ = ["CenterCrop", "Compose", "InterpolationMode", "Lambda", "Normalize", "PILToTensor",
-           "RandomCrop", "RandomHorizontalFlip", "RandomRotation", "Resize", "ToTensor",
+__all__ = ["CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "FiveCrop",
+           "GaussianBlur", "Grayscale", "InterpolationMode", "Lambda", "LinearTransformation",
+           "Normalize", "PILToTensor", "Pad", "RandomAdjustSharpness", "RandomAffine",
+           "RandomApply", "RandomAutocontrast", "RandomChoice", "RandomCrop", "RandomEqualize",
+           "RandomErasing", "RandomGrayscale", "RandomHorizontalFlip", "RandomInvert",
+           "RandomOrder", "RandomPosterize", "RandomResizedCrop", "RandomRotation",
+           "RandomSolarize", "RandomVerticalFlip", "Resize", "TenCrop", "ToPILImage", "ToTensor",
            "functional"]

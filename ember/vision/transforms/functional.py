@@ -384,3 +384,19 @@ def rotate(img: Any, angle: float, interpolation: Any = InterpolationMode.NEARES
         colour = float(value) if plane.mode == "F" else int(value)
         return plane.rotate(angle, resample, expand, center, fillcolor=colour)
     return _per_plane(img, turn)
+
+
+# The colour, conversion and geometry families live in their own modules; they use the
+# helpers above, so they are imported last.
+from ._color import (adjust_brightness, adjust_contrast, adjust_hue,  # noqa: E402
+                     adjust_saturation, adjust_sharpness, autocontrast, equalize, invert,
+                     posterize, rgb_to_grayscale, solarize, to_grayscale)
+from ._convert import convert_image_dtype, to_pil_image  # noqa: E402
+from ._geometry import (affine, erase, five_crop, gaussian_blur, resized_crop,  # noqa: E402
+                        ten_crop, vflip)
+
+__all__ += ["adjust_brightness", "adjust_contrast", "adjust_hue", "adjust_saturation",
+            "adjust_sharpness", "autocontrast", "equalize", "invert", "posterize",
+            "rgb_to_grayscale", "solarize", "to_grayscale", "convert_image_dtype",
+            "to_pil_image", "affine", "erase", "five_crop", "gaussian_blur", "resized_crop",
+            "ten_crop", "vflip"]

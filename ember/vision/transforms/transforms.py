@@ -22,11 +22,25 @@ from typing import Any
 
 from ...nn import Module
 from . import functional as F
+from ._color_transforms import (ColorJitter, ConvertImageDtype, Grayscale, LinearTransformation,
+                                RandomAdjustSharpness, RandomAutocontrast, RandomEqualize,
+                                RandomGrayscale, RandomInvert, RandomPosterize, RandomSolarize,
+                                ToPILImage)
+from ._containers import (FiveCrop, RandomApply, RandomChoice, RandomErasing, RandomOrder,
+                          TenCrop)
+from ._geometry_transforms import (GaussianBlur, Pad, RandomAffine, RandomResizedCrop,
+                                   RandomVerticalFlip, setup_angle)
+from ._geometry_transforms import _check_sequence as check_sequence
 from .functional import InterpolationMode
 
 __all__ = ["Compose", "ToTensor", "PILToTensor", "Normalize", "Lambda", "Resize",
            "CenterCrop", "RandomCrop", "RandomHorizontalFlip", "RandomRotation",
-           "InterpolationMode"]
+           "InterpolationMode", "ColorJitter", "ConvertImageDtype", "Grayscale",
+           "LinearTransformation", "RandomAdjustSharpness", "RandomAutocontrast",
+           "RandomEqualize", "RandomGrayscale", "RandomInvert", "RandomPosterize",
+           "RandomSolarize", "ToPILImage", "FiveCrop", "RandomApply", "RandomChoice",
+           "RandomErasing", "RandomOrder", "TenCrop", "GaussianBlur", "Pad", "RandomAffine",
+           "RandomResizedCrop", "RandomVerticalFlip"]
 
 
 class Compose:
@@ -212,16 +226,6 @@ class RandomHorizontalFlip(Module):
         return f"{type(self).__name__}(p={self.p})"
 
 
-def _setup_angle(degrees: Any) -> list:
-    if isinstance(degrees, numbers.Number):
-        if degrees < 0:
-            raise ValueError("If degrees is a single number, it must be positive.")
-        degrees = [-degrees, degrees]
-    elif not isinstance(degrees, Sequence) or len(degrees) != 2:
-        raise ValueError("If degrees is a sequence, it must be of len 2.")
-    return [float(d) for d in degrees]
-
-
 class RandomRotation(Module):
     """Rotate by an angle drawn uniformly from ``degrees`` (a range or ``(-d, d)``)."""
 
@@ -229,11 +233,11 @@ class RandomRotation(Module):
                  expand: bool = False, center: Sequence[int] | None = None,
                  fill: Any = 0) -> None:
         super().__init__()
-        self.degrees = _setup_angle(degrees)
+        self.degrees = setup_angle(degrees, "degrees", (2,))
         self.interpolation = F.interpolation_mode(interpolation)
         self.expand = expand
-        if center is not None and (not isinstance(center, Sequence) or len(center) != 2):
-            raise ValueError("If center is a sequence, it must be of len 2.")
+        if center is not None:
+            check_sequence(center, "center", (2,))
         self.center = center
         if fill is None:
             fill = 0
