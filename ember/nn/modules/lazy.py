@@ -198,60 +198,6 @@ class _LazyConvMixin(LazyModuleMixin):
         self.reset_parameters()
 
 
-class LazyConv1d(_LazyConvMixin, Conv1d):
-    """``Conv1d`` whose ``in_channels`` is inferred from the first input."""
-
-    cls_to_become = Conv1d
-
-    def __init__(self, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
-                 dilation: Any = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
-        super().__init__(0, 0, kernel_size, stride, padding, dilation, groups, False,
-                         padding_mode)
-        self._make_placeholders(out_channels, bias, device, dtype)
-
-
-class LazyConv2d(_LazyConvMixin, Conv2d):
-    """``Conv2d`` whose ``in_channels`` is inferred from the first input."""
-
-    cls_to_become = Conv2d
-
-    def __init__(self, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
-                 dilation: Any = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
-        super().__init__(0, 0, kernel_size, stride, padding, dilation, groups, False,
-                         padding_mode)
-        self._make_placeholders(out_channels, bias, device, dtype)
-
-
-class LazyConvTranspose1d(_LazyConvMixin, ConvTranspose1d):
-    """``ConvTranspose1d`` whose ``in_channels`` is inferred from the first input."""
-
-    cls_to_become = ConvTranspose1d
-
-    def __init__(self, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
-                 output_padding: Any = 0, groups: int = 1, bias: bool = True,
-                 dilation: Any = 1, padding_mode: str = "zeros", device: Any = None,
-                 dtype: Any = None) -> None:
-        super().__init__(0, 0, kernel_size, stride, padding, output_padding, groups, False,
-                         dilation, padding_mode)
-        self._make_placeholders(out_channels, bias, device, dtype)
-
-
-class LazyConvTranspose2d(_LazyConvMixin, ConvTranspose2d):
-    """``ConvTranspose2d`` whose ``in_channels`` is inferred from the first input."""
-
-    cls_to_become = ConvTranspose2d
-
-    def __init__(self, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
-                 output_padding: Any = 0, groups: int = 1, bias: bool = True,
-                 dilation: Any = 1, padding_mode: str = "zeros", device: Any = None,
-                 dtype: Any = None) -> None:
-        super().__init__(0, 0, kernel_size, stride, padding, output_padding, groups, False,
-                         dilation, padding_mode)
-        self._make_placeholders(out_channels, bias, device, dtype)
-
-
 class _LazyNormMixin(LazyModuleMixin):
     """Batch norms whose ``num_features`` is the channel size of the first input."""
 
@@ -282,60 +228,46 @@ class _LazyNormMixin(LazyModuleMixin):
         self.reset_parameters()
 
 
-class LazyBatchNorm1d(_LazyNormMixin, BatchNorm1d):
-    """``BatchNorm1d`` whose ``num_features`` is inferred from the first input."""
-
-    cls_to_become = BatchNorm1d
-
-    def __init__(self, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, device: Any = None, dtype: Any = None, *,
-                 bias: bool = True) -> None:
-        super().__init__(0, eps, momentum, False, track_running_stats, device, dtype)
-        self.affine = affine
-        self._make_placeholders(affine, track_running_stats, bias, device, dtype)
-
-
-class LazyBatchNorm2d(_LazyNormMixin, BatchNorm2d):
-    """``BatchNorm2d`` whose ``num_features`` is inferred from the first input."""
-
-    cls_to_become = BatchNorm2d
-
-    def __init__(self, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, device: Any = None, dtype: Any = None, *,
-                 bias: bool = True) -> None:
-        super().__init__(0, eps, momentum, False, track_running_stats, device, dtype)
-        self.affine = affine
-        self._make_placeholders(affine, track_running_stats, bias, device, dtype)
+def _lazy_conv(base: type) -> type:
+    """A lazy form of a convolution: ``in_channels`` comes from the first input."""
+    transposed = issubclass(base, (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d))
+    if transposed:
+        def __init__(self: Any, out_channels: int, kernel_size: Any, stride: Any = 1,
+                     padding: Any = 0, output_padding: Any = 0, groups: int = 1,
+                     bias: bool = True, dilation: Any = 1, padding_mode: str = "zeros",
+                     device: Any = None, dtype: Any = None) -> None:
+            LazyModuleMixin.__init__(self, 0, 0, kernel_size, stride, padding, output_padding,
+                                     groups, False, dilation, padding_mode)
+            self._make_placeholders(out_channels, bias, device, dtype)
+    else:
+        def __init__(self: Any, out_channels: int, kernel_size: Any, stride: Any = 1,
+                     padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
+                     padding_mode: str = "zeros", device: Any = None,
+                     dtype: Any = None) -> None:
+            LazyModuleMixin.__init__(self, 0, 0, kernel_size, stride, padding, dilation,
+                                     groups, False, padding_mode)
+            self._make_placeholders(out_channels, bias, device, dtype)
+    return _lazy_class(base, _LazyConvMixin, __init__,
+                       f"``{base.__name__}`` whose ``in_channels`` is inferred from the first "
+                       "input.")
 
 
-class LazyConv3d(_LazyConvMixin, Conv3d):
-    """``Conv3d`` whose ``in_channels`` is inferred from the first input."""
-
-    cls_to_become = Conv3d
-
-    def __init__(self, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
-                 dilation: Any = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
-        super().__init__(0, 0, kernel_size, stride, padding, dilation, groups, False,
-                         padding_mode)
-        self._make_placeholders(out_channels, bias, device, dtype)
+def _lazy_class(base: type, mixin: type, init: Any, doc: str) -> type:
+    name = f"Lazy{base.__name__}"
+    return type(name, (mixin, base), {"__init__": init, "cls_to_become": base,
+                                      "__doc__": doc, "__module__": __name__,
+                                      "__qualname__": name})
 
 
-class LazyConvTranspose3d(_LazyConvMixin, ConvTranspose3d):
-    """``ConvTranspose3d`` whose ``in_channels`` is inferred from the first input."""
-
-    cls_to_become = ConvTranspose3d
-
-    def __init__(self, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
-                 output_padding: Any = 0, groups: int = 1, bias: bool = True,
-                 dilation: Any = 1, padding_mode: str = "zeros", device: Any = None,
-                 dtype: Any = None) -> None:
-        super().__init__(0, 0, kernel_size, stride, padding, output_padding, groups, False,
-                         dilation, padding_mode)
-        self._make_placeholders(out_channels, bias, device, dtype)
+LazyConv1d = _lazy_conv(Conv1d)
+LazyConv2d = _lazy_conv(Conv2d)
+LazyConv3d = _lazy_conv(Conv3d)
+LazyConvTranspose1d = _lazy_conv(ConvTranspose1d)
+LazyConvTranspose2d = _lazy_conv(ConvTranspose2d)
+LazyConvTranspose3d = _lazy_conv(ConvTranspose3d)
 
 
-def _lazy_norm(base: type, doc: str) -> type:
+def _lazy_norm(base: type) -> type:
     """A lazy form of a batch or instance norm: torch gives all of them one constructor,
     with affine parameters and running statistics on by default."""
     def __init__(self: Any, eps: float = 1e-5, momentum: float | None = 0.1,
@@ -345,13 +277,14 @@ def _lazy_norm(base: type, doc: str) -> type:
                                  dtype)
         self.affine = affine
         self._make_placeholders(affine, track_running_stats, bias, device, dtype)
-    name = f"Lazy{base.__name__}"
-    return type(name, (_LazyNormMixin, base), {"__init__": __init__, "cls_to_become": base,
-                                               "__doc__": doc, "__module__": __name__,
-                                               "__qualname__": name})
+    return _lazy_class(base, _LazyNormMixin, __init__,
+                       f"``{base.__name__}`` whose ``num_features`` is inferred from the first "
+                       "input.")
 
 
-LazyBatchNorm3d = _lazy_norm(BatchNorm3d, "``BatchNorm3d`` sized by the first input.")
-LazyInstanceNorm1d = _lazy_norm(InstanceNorm1d, "``InstanceNorm1d`` sized by the first input.")
-LazyInstanceNorm2d = _lazy_norm(InstanceNorm2d, "``InstanceNorm2d`` sized by the first input.")
-LazyInstanceNorm3d = _lazy_norm(InstanceNorm3d, "``InstanceNorm3d`` sized by the first input.")
+LazyBatchNorm1d = _lazy_norm(BatchNorm1d)
+LazyBatchNorm2d = _lazy_norm(BatchNorm2d)
+LazyBatchNorm3d = _lazy_norm(BatchNorm3d)
+LazyInstanceNorm1d = _lazy_norm(InstanceNorm1d)
+LazyInstanceNorm2d = _lazy_norm(InstanceNorm2d)
+LazyInstanceNorm3d = _lazy_norm(InstanceNorm3d)
