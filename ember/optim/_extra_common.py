@@ -7,10 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from .._tensor import Tensor
+from collections.abc import Callable
+
 from .optimizer import Optimizer, new_step, real_view
 
 __all__ = ["check_lr", "check_betas", "check_non_negative", "restore_defaults",
-           "real_arrays"]
+           "real_arrays", "state_arrays", "fresh_step"]
 
 
 def check_lr(lr: Any) -> None:
@@ -52,3 +54,24 @@ def real_arrays(params: list[Tensor]) -> tuple[list, list]:
     """The raw arrays of the parameters and of their gradients (complex ones as real pairs)."""
     return ([real_view(p._data) for p in params],
             [real_view(p.grad._data) for p in params])
+
+
+def fresh_step(p: Tensor) -> Tensor:
+    """A parameter's step counter as it starts (0)."""
+    return new_step()
+
+
+def state_arrays(optimizer: Optimizer, params: list[Tensor],
+                 init: dict[str, Callable[[Tensor], Tensor]]) -> dict[str, list]:
+    """Each state entry's arrays, one per parameter (complex ones as real pairs); a
+    parameter without state gets its entries made by ``init``, in that order (the order
+    torch's state dicts list them in)."""
+    arrays: dict[str, list] = {key: [] for key in init}
+    for p in params:
+        state = optimizer.state[p]
+        if len(state) == 0:
+            for key, make in init.items():
+                state[key] = make(p)
+        for key in init:
+            arrays[key].append(real_view(state[key]._data))
+    return arrays

@@ -17,9 +17,10 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor
-from ._extra_common import check_lr, check_non_negative, real_arrays, restore_defaults
+from ._extra_common import (check_lr, check_non_negative, fresh_step, real_arrays,
+                            restore_defaults, state_arrays)
 from ._functional import _add_scaled_, _add_square_, _effective_grad
-from .optimizer import Optimizer, ParamsT, Scratch, new_step, real_view, scalar, zeros_state
+from .optimizer import Optimizer, ParamsT, Scratch, scalar, zeros_state
 
 __all__ = ["Adadelta"]
 
@@ -52,19 +53,12 @@ class Adadelta(Optimizer):
                                 "capturable": False})
 
     def _update_group(self, group: dict[str, Any], params: list[Tensor]) -> None:
-        square_avgs, acc_deltas, steps = [], [], []
-        for p in params:
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = new_step()
-                state["square_avg"] = zeros_state(p)
-                state["acc_delta"] = zeros_state(p)
-            square_avgs.append(real_view(state["square_avg"]._data))
-            acc_deltas.append(real_view(state["acc_delta"]._data))
-            steps.append(state["step"]._data)
+        state = state_arrays(self, params, {"step": fresh_step, "square_avg": zeros_state,
+                                            "acc_delta": zeros_state})
         arrays, grads = real_arrays(params)
-        adadelta(arrays, grads, square_avgs, acc_deltas, steps, self._scratch,
-                 lr=scalar(group["lr"]), rho=scalar(group["rho"]), eps=scalar(group["eps"]),
+        adadelta(arrays, grads, state["square_avg"], state["acc_delta"], state["step"],
+                 self._scratch, lr=scalar(group["lr"]), rho=scalar(group["rho"]),
+                 eps=scalar(group["eps"]),
                  weight_decay=scalar(group["weight_decay"]), maximize=group["maximize"])
 
 

@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor
-from ._extra_common import (check_betas, check_lr, check_non_negative, real_arrays,
-                            restore_defaults)
+from ._extra_common import (check_betas, check_lr, check_non_negative, fresh_step, real_arrays,
+                            restore_defaults, state_arrays)
 from ._functional import _add_scaled_, _effective_grad, _scale_add_
-from .optimizer import Optimizer, ParamsT, Scratch, new_step, real_view, scalar, zeros_state
+from .optimizer import Optimizer, ParamsT, Scratch, scalar, zeros_state
 
 __all__ = ["Adamax"]
 
@@ -52,19 +52,11 @@ class Adamax(Optimizer):
                                 "capturable": False})
 
     def _update_group(self, group: dict[str, Any], params: list[Tensor]) -> None:
-        exp_avgs, exp_infs, steps = [], [], []
-        for p in params:
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = new_step()
-                state["exp_avg"] = zeros_state(p)
-                state["exp_inf"] = zeros_state(p)
-            exp_avgs.append(real_view(state["exp_avg"]._data))
-            exp_infs.append(real_view(state["exp_inf"]._data))
-            steps.append(state["step"]._data)
+        state = state_arrays(self, params, {"step": fresh_step, "exp_avg": zeros_state,
+                                            "exp_inf": zeros_state})
         beta1, beta2 = group["betas"]
         arrays, grads = real_arrays(params)
-        adamax(arrays, grads, exp_avgs, exp_infs, steps, self._scratch,
+        adamax(arrays, grads, state["exp_avg"], state["exp_inf"], state["step"], self._scratch,
                lr=scalar(group["lr"]), beta1=scalar(beta1), beta2=scalar(beta2),
                eps=scalar(group["eps"]), weight_decay=scalar(group["weight_decay"]),
                maximize=group["maximize"])

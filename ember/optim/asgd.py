@@ -17,9 +17,10 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor
-from ._extra_common import check_lr, check_non_negative, real_arrays, restore_defaults
+from ._extra_common import (check_lr, check_non_negative, fresh_step, real_arrays,
+                            restore_defaults, state_arrays)
 from ._functional import _add_scaled_, _effective_grad, _scale_
-from .optimizer import Optimizer, ParamsT, Scratch, new_step, real_view, scalar, zeros_state
+from .optimizer import Optimizer, ParamsT, Scratch, new_step, scalar, zeros_state
 
 __all__ = ["ASGD"]
 
@@ -49,21 +50,12 @@ class ASGD(Optimizer):
                                 "capturable": False}, ("step", "eta", "mu"))
 
     def _update_group(self, group: dict[str, Any], params: list[Tensor]) -> None:
-        etas, mus, axs, steps = [], [], [], []
-        for p in params:
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = new_step()
-                state["eta"] = new_step(scalar(group["lr"]))
-                state["mu"] = new_step(1.0)
-                state["ax"] = zeros_state(p)
-            etas.append(state["eta"]._data)
-            mus.append(state["mu"]._data)
-            axs.append(real_view(state["ax"]._data))
-            steps.append(state["step"]._data)
+        lr = scalar(group["lr"])
+        state = state_arrays(self, params, {"step": fresh_step, "eta": lambda p: new_step(lr),
+                                            "mu": lambda p: new_step(1.0), "ax": zeros_state})
         arrays, grads = real_arrays(params)
-        asgd(arrays, grads, axs, etas, mus, steps, self._scratch, lr=scalar(group["lr"]),
-             lambd=scalar(group["lambd"]), alpha=scalar(group["alpha"]),
+        asgd(arrays, grads, state["ax"], state["eta"], state["mu"], state["step"], self._scratch,
+             lr=lr, lambd=scalar(group["lambd"]), alpha=scalar(group["alpha"]),
              t0=scalar(group["t0"]), weight_decay=scalar(group["weight_decay"]),
              maximize=group["maximize"])
 

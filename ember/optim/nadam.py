@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor
-from ._extra_common import (check_betas, check_lr, check_non_negative, real_arrays,
-                            restore_defaults)
+from ._extra_common import (check_betas, check_lr, check_non_negative, fresh_step, real_arrays,
+                            restore_defaults, state_arrays)
 from ._functional import _add_scaled_, _add_square_, _effective_grad, _scale_, _scale_add_
-from .optimizer import Optimizer, ParamsT, Scratch, new_step, real_view, scalar, zeros_state
+from .optimizer import Optimizer, ParamsT, Scratch, new_step, scalar, zeros_state
 
 __all__ = ["NAdam"]
 
@@ -61,21 +61,13 @@ class NAdam(Optimizer):
                          ("step", "mu_product"))
 
     def _update_group(self, group: dict[str, Any], params: list[Tensor]) -> None:
-        exp_avgs, exp_avg_sqs, mu_products, steps = [], [], [], []
-        for p in params:
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = new_step()
-                state["mu_product"] = new_step(1.0)
-                state["exp_avg"] = zeros_state(p)
-                state["exp_avg_sq"] = zeros_state(p)
-            exp_avgs.append(real_view(state["exp_avg"]._data))
-            exp_avg_sqs.append(real_view(state["exp_avg_sq"]._data))
-            mu_products.append(state["mu_product"]._data)
-            steps.append(state["step"]._data)
+        state = state_arrays(self, params, {"step": fresh_step,
+                                            "mu_product": lambda p: new_step(1.0),
+                                            "exp_avg": zeros_state, "exp_avg_sq": zeros_state})
         beta1, beta2 = group["betas"]
         arrays, grads = real_arrays(params)
-        nadam(arrays, grads, exp_avgs, exp_avg_sqs, mu_products, steps, self._scratch,
+        nadam(arrays, grads, state["exp_avg"], state["exp_avg_sq"], state["mu_product"],
+              state["step"], self._scratch,
               lr=scalar(group["lr"]), beta1=scalar(beta1), beta2=scalar(beta2),
               eps=scalar(group["eps"]), weight_decay=scalar(group["weight_decay"]),
               momentum_decay=scalar(group["momentum_decay"]), maximize=group["maximize"],

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor
-from ._extra_common import check_lr, real_arrays, restore_defaults
-from .optimizer import Optimizer, ParamsT, Scratch, new_step, real_view, scalar, zeros_state
+from ._extra_common import (check_lr, fresh_step, real_arrays, restore_defaults, state_arrays)
+from .optimizer import Optimizer, ParamsT, Scratch, scalar, zeros_state
 
 __all__ = ["Rprop"]
 
@@ -49,22 +49,15 @@ class Rprop(Optimizer):
                                 "capturable": False})
 
     def _update_group(self, group: dict[str, Any], params: list[Tensor]) -> None:
-        prevs, step_sizes, steps = [], [], []
-        for p in params:
-            state = self.state[p]
-            if len(state) == 0:
-                lr = scalar(group["lr"])
-                state["step"] = new_step()
-                state["prev"] = zeros_state(p)
-                # A complex parameter is two real ones: both parts start at ``lr``.
-                state["step_size"] = zeros_state(p, complex(lr, lr) if p.is_complex() else lr)
-            prevs.append(real_view(state["prev"]._data))
-            step_sizes.append(real_view(state["step_size"]._data))
-            steps.append(state["step"]._data)
+        lr = scalar(group["lr"])
+        # A complex parameter is two real ones: both parts start at ``lr``.
+        state = state_arrays(self, params, {
+            "step": fresh_step, "prev": zeros_state,
+            "step_size": lambda p: zeros_state(p, complex(lr, lr) if p.is_complex() else lr)})
         etaminus, etaplus = group["etas"]
         size_min, size_max = group["step_sizes"]
         arrays, grads = real_arrays(params)
-        rprop(arrays, grads, prevs, step_sizes, steps, self._scratch,
+        rprop(arrays, grads, state["prev"], state["step_size"], state["step"], self._scratch,
               etaminus=scalar(etaminus), etaplus=scalar(etaplus),
               step_size_min=scalar(size_min), step_size_max=scalar(size_max),
               maximize=group["maximize"])
