@@ -87,6 +87,14 @@ _LAZY_NAMES.update(dict.fromkeys((
     "threshold_", "celu_", "selu_", "bilinear", "cosine_similarity", "pairwise_distance",
     "pdist", "group_norm", "layer_norm", "rms_norm", "alpha_dropout", "feature_alpha_dropout"),
     "nn.functional"))
+# Mixed precision, as torch's top level has it.
+_LAZY_NAMES.update({"autocast": "amp", "GradScaler": "amp"})
+_LAZY_NAMES.update(dict.fromkeys((
+    "get_autocast_dtype", "set_autocast_dtype", "is_autocast_enabled", "set_autocast_enabled",
+    "is_autocast_cache_enabled", "set_autocast_cache_enabled", "clear_autocast_cache",
+    "autocast_increment_nesting", "autocast_decrement_nesting", "get_autocast_cpu_dtype",
+    "get_autocast_gpu_dtype", "set_autocast_cpu_dtype", "set_autocast_gpu_dtype",
+    "is_autocast_cpu_enabled", "set_autocast_cpu_enabled"), "amp._state"))
 # ``ember.adaptive_max_pool1d`` returns the indices too, as torch's does.
 _LAZY_RENAMED = {"adaptive_max_pool1d": ("nn.functional", "adaptive_max_pool1d_with_indices")}
 
