@@ -23,7 +23,6 @@ from collections import ChainMap
 from collections.abc import Mapping
 from typing import Any
 
-from ... import _dtype as ember_dtypes
 from ... import ops
 from ..._tensor import Tensor
 from .. import functional as F
@@ -31,7 +30,7 @@ from .. import init
 from ..parameter import Parameter
 from ._cross_map_lrn import CrossMapLRN2d
 from .module import Module
-from .normalization import _affine_parameters, _BatchNorm
+from .normalization import _BatchNorm, norm_state
 
 __all__ = ["InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "RMSNorm",
            "LocalResponseNorm", "CrossMapLRN2d"]
@@ -53,22 +52,8 @@ class _InstanceNorm(Module):
                  affine: bool = False, track_running_stats: bool = False, device: Any = None,
                  dtype: Any = None, *, bias: bool = True) -> None:
         super().__init__()
-        self.num_features = num_features
-        self.eps = eps
-        self.momentum = momentum
-        self.affine = affine
-        self.track_running_stats = track_running_stats
-        _affine_parameters(self, num_features, affine, bias, device, dtype)
-        if track_running_stats:
-            self.register_buffer("running_mean", ops.zeros(num_features, device=device,
-                                                           dtype=dtype))
-            self.register_buffer("running_var", ops.ones(num_features, device=device,
-                                                         dtype=dtype))
-            self.register_buffer("num_batches_tracked",
-                                 ops.tensor(0, dtype=ember_dtypes.int64, device=device))
-        else:
-            for name in ("running_mean", "running_var", "num_batches_tracked"):
-                self.register_buffer(name, None)
+        norm_state(self, num_features, eps, momentum, affine, track_running_stats, device,
+                   dtype, bias)
         self.reset_parameters()
 
     # the same resets, checkpoint loading and text as batch norm's

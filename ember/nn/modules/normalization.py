@@ -36,6 +36,29 @@ def _affine_parameters(module: Module, shape: Any, affine: bool, bias: bool,
         module.register_parameter("bias", None)
 
 
+def norm_state(module: Module, num_features: int, eps: float, momentum: float | None,
+               affine: bool, track_running_stats: bool, device: Any, dtype: Any,
+               bias: bool) -> None:
+    """The settings, affine parameters and running statistics of a batch or instance norm,
+    registered in torch's order (the statistics are None when not tracked)."""
+    module.num_features = num_features
+    module.eps = eps
+    module.momentum = momentum
+    module.affine = affine
+    module.track_running_stats = track_running_stats
+    _affine_parameters(module, num_features, affine, bias, device, dtype)
+    if track_running_stats:
+        module.register_buffer("running_mean", ops.zeros(num_features, device=device,
+                                                         dtype=dtype))
+        module.register_buffer("running_var", ops.ones(num_features, device=device,
+                                                       dtype=dtype))
+        module.register_buffer("num_batches_tracked",
+                               ops.tensor(0, dtype=D.int64, device=device))
+    else:
+        for name in ("running_mean", "running_var", "num_batches_tracked"):
+            module.register_buffer(name, None)
+
+
 class _BatchNorm(Module):
     # Version 2 added ``num_batches_tracked``: older checkpoints load without it.
     _version = 2
@@ -44,22 +67,8 @@ class _BatchNorm(Module):
                  affine: bool = True, track_running_stats: bool = True, device: Any = None,
                  dtype: Any = None, *, bias: bool = True) -> None:
         super().__init__()
-        self.num_features = num_features
-        self.eps = eps
-        self.momentum = momentum
-        self.affine = affine
-        self.track_running_stats = track_running_stats
-        _affine_parameters(self, num_features, affine, bias, device, dtype)
-        if track_running_stats:
-            self.register_buffer("running_mean", ops.zeros(num_features, device=device,
-                                                           dtype=dtype))
-            self.register_buffer("running_var", ops.ones(num_features, device=device,
-                                                         dtype=dtype))
-            self.register_buffer("num_batches_tracked",
-                                 ops.tensor(0, dtype=D.int64, device=device))
-        else:
-            for name in ("running_mean", "running_var", "num_batches_tracked"):
-                self.register_buffer(name, None)
+        norm_state(self, num_features, eps, momentum, affine, track_running_stats, device,
+                   dtype, bias)
         self.reset_parameters()
 
     def reset_running_stats(self) -> None:

@@ -26,7 +26,7 @@ from .conv import _Conv, _ConvTranspose
 from .dropout_nd import _FeatureDropout
 from .module import Module
 from .normalization import _BatchNorm
-from .pooling import _AdaptivePool, _MaxPoolNd
+from .pooling import AvgPool2d, _AdaptivePool, _MaxPoolNd
 
 __all__ = ["Conv3d", "ConvTranspose3d", "BatchNorm3d", "Dropout3d", "MaxPool3d", "AvgPool3d",
            "AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "LPPool1d", "LPPool2d", "LPPool3d",
@@ -101,26 +101,12 @@ class MaxPool3d(_MaxPoolNd):
                             ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
 
-class AvgPool3d(Module):
+class AvgPool3d(AvgPool2d):
     """Mean over each window of (N, C, D, H, W) input; see ``AvgPool2d``."""
-
-    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
-                 ceil_mode: bool = False, count_include_pad: bool = True,
-                 divisor_override: int | None = None) -> None:
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
-        self.ceil_mode = ceil_mode
-        self.count_include_pad = count_include_pad
-        self.divisor_override = divisor_override
 
     def forward(self, input: Tensor) -> Tensor:
         return F.avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad, self.divisor_override)
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class AdaptiveAvgPool3d(_AdaptivePool):
