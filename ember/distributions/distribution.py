@@ -170,6 +170,30 @@ class Distribution:
                 f"{tuple(value.shape)}) to be within the support ({support!r}) of the "
                 f"distribution {self!r}, but found invalid values:\n{value}")
 
+    def _broadcast_params(self, **params: Any) -> Any:
+        """Set ``params`` as attributes, broadcast to one shape; return the batch shape they
+        give (``()`` when every one is a Python number)."""
+        from numbers import Number
+
+        from .utils import broadcast_all
+        for name, value in zip(params, broadcast_all(*params.values())):
+            setattr(self, name, value)
+        if all(isinstance(v, Number) for v in params.values()):
+            return ember.Size()
+        return getattr(self, next(iter(params))).size()
+
+    def _expand_params(self, cls: type, batch_shape: Any, _instance: Any,
+                       *names: str) -> Any:
+        """``expand`` of a family whose parameters ``names`` all have the batch shape: a
+        new instance holding expanded views of them."""
+        new = self._get_checked_instance(cls, _instance)
+        batch_shape = ember.Size(batch_shape)
+        for name in names:
+            setattr(new, name, getattr(self, name).expand(batch_shape))
+        super(cls, new).__init__(batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
     def _get_checked_instance(self, cls: type, _instance: Any = None) -> Any:
         if _instance is None and type(self).__init__ != cls.__init__:
             raise NotImplementedError(
