@@ -163,6 +163,8 @@ def to_copy(input: Tensor, dtype: D.dtype | None, device: Any, copy: bool = Fals
     if not same_device:
         data = to_device(data, device)
     if not same_dtype:
+        if data.dtype.kind == "c" and dtype.np.kind != "c":
+            data = _real_part(data)
         data = data.astype(dtype.np)
     elif data is input._data:
         data = data.copy()
@@ -172,6 +174,20 @@ def to_copy(input: Tensor, dtype: D.dtype | None, device: Any, copy: bool = Fals
         if node is not None:
             node.dtype = input.dtype
     return res
+
+
+_warned_complex_to_real = [False]
+
+
+def _real_part(data: Any) -> Any:
+    """A complex array's real part, with torch's one-time warning that the imaginary part is
+    dropped (NumPy would warn on every cast, in its own words)."""
+    if not _warned_complex_to_real[0]:
+        _warned_complex_to_real[0] = True
+        import warnings
+        warnings.warn("Casting complex values to real discards the imaginary part",
+                      UserWarning, stacklevel=4)
+    return data.real
 
 
 def _legacy_constructor(*args: Any, **kwargs: Any) -> Tensor:

@@ -395,3 +395,15 @@ def test_real_part_of_a_complex_gradient_reaches_a_real_input():
         x = lib.tensor([1.0, -2.0], requires_grad=True)
         x.to(lib.complex64).abs().sum().backward()
         assert x.grad.tolist() == [1.0, -1.0]
+
+
+def test_complex_to_real_cast_warns_once_with_torch_text():
+    from ember.ops import creation
+    creation._warned_complex_to_real[0] = False
+    z = ember.tensor([1 + 2j, 3 - 1j])
+    with pytest.warns(UserWarning, match="Casting complex values to real discards the "
+                                         "imaginary part") as caught:
+        first = z.to(ember.float32)
+        z.to(ember.int64)
+    assert len([w for w in caught if "Casting complex" in str(w.message)]) == 1
+    assert first.tolist() == [1.0, 3.0]
