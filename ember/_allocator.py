@@ -18,9 +18,11 @@ from __future__ import annotations
 import os
 import sys
 
-__all__ = ["tune"]
+__all__ = ["tune", "aligned_array"]
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameters (malloc.h)
+_ALIGN = 64  # a cache line, and what torch's CPU allocator aligns to
+_ALIGN_FROM = 4096  # smaller arrays are not worth the extra view
 _MMAP_THRESHOLD = 32 << 20
 _TRIM_THRESHOLD = 64 << 20
 
@@ -42,3 +44,25 @@ def tune() -> bool:
                     and mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD))
     except (OSError, AttributeError):
         return False
+
+
+def aligned_array(shape: tuple, dtype: object, zero: bool) -> object:
+    """A new C-contiguous NumPy array whose data starts on a 64-byte boundary (zeroed when
+    ``zero``); small arrays come from NumPy directly.
+
+    glibc aligns its blocks to 16 bytes only, so where a weight matrix lands depends on
+    what the process allocated before it, and OpenBLAS's vectorised matrix-vector products
+    run up to 7 % slower on a 16-byte-aligned matrix than on a 64-byte-aligned one. The
+    tensors made by ``empty``, ``zeros``, ``ones`` and ``full`` (a layer's parameters among
+    them) are placed on a cache line instead, as torch places all of its tensors.
+    """
+    import numpy as np
+    dt = np.dtype(dtype)
+    nbytes = dt.itemsize
+    for n in shape:
+        nbytes *= n
+    if nbytes < _ALIGN_FROM:
+        return np.zeros(shape, dt) if zero else np.empty(shape, dt)
+    raw = np.zeros(nbytes + _ALIGN, np.uint8) if zero else np.empty(nbytes + _ALIGN, np.uint8)
+    start = -raw.__array_interface__["data"][0] % _ALIGN
+    return raw[start:start + nbytes].view(dt).reshape(shape)

@@ -35,3 +35,19 @@ def test_a_process_that_chose_its_own_settings_keeps_them(env):
 
 def test_tuning_twice_is_harmless():
     assert _allocator.tune() == _allocator.tune()
+
+
+def test_factories_place_large_tensors_on_a_cache_line():
+    import numpy as np
+
+    from ember._allocator import aligned_array
+    made = [ember.empty(512, 784), ember.zeros(64, 100), ember.ones(3, 1000),
+            ember.full((40, 40), 2.5), ember.nn.Linear(784, 512).weight]
+    for t in made:
+        assert t._data.ctypes.data % 64 == 0 and t._data.flags.c_contiguous
+    assert made[1].sum().item() == 0 and made[2].sum().item() == 3000
+    assert made[3].sum().item() == 4000
+    small = aligned_array((3,), np.float32, True)
+    assert small.tolist() == [0.0, 0.0, 0.0] and small.base is None
+    big = aligned_array((2, 1024), np.float64, False)
+    assert big.shape == (2, 1024) and big.dtype == np.float64

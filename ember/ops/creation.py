@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .. import _dtype as D
+from .._allocator import aligned_array
 from .._backend import CPU, as_device, module_for, to_device
 from ..autograd.graph import Node
 from ._core import Tensor, check_inplace, check_scalar, overflow_error, rebase_history, record, wrap
@@ -38,7 +39,13 @@ def _factory(fill: str, size: tuple, dtype: D.dtype | None, device: Any, require
     dt = (dtype or D.get_default_dtype()).np
     xp = module_for(as_device(device) or CPU)
     shape = _size(size, fill)
-    if fill == "zeros":
+    if xp is np:  # on a cache line, as torch allocates (see ember._allocator)
+        data = aligned_array(shape, dt, fill == "zeros")
+        if fill == "ones":
+            data.fill(1)
+        elif fill == "full":
+            np.copyto(data, value, casting="unsafe")  # as np.full writes its value
+    elif fill == "zeros":
         data = xp.zeros(shape, dtype=dt)
     elif fill == "ones":
         data = xp.ones(shape, dtype=dt)
