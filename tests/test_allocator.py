@@ -40,6 +40,7 @@ def test_tuning_twice_is_harmless():
 def test_factories_place_large_tensors_on_a_cache_line():
     import numpy as np
 
+    import ember
     from ember._allocator import aligned_array
     made = [ember.empty(512, 784), ember.zeros(64, 100), ember.ones(3, 1000),
             ember.full((40, 40), 2.5), ember.nn.Linear(784, 512).weight]
