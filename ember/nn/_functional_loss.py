@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 
+from .. import _dtype as D
 from .._tensor import Tensor, tensor_from_array
 from ..ops import cross_entropy as _ce
 from ..ops import loss_ops as _loss
@@ -93,12 +94,9 @@ def _check_class_weight(input: Tensor, target: Tensor, weight: Tensor) -> None:
         raise RuntimeError(f"weight tensor should be defined either for all {classes} classes "
                            f"or no classes but got weight tensor of shape: {list(w.shape)}")
     if w.dtype != input._data.dtype:
-        raise RuntimeError(f"expected scalar type {_type_name(input)} but found "
-                           f"{_type_name(weight)}")
+        raise RuntimeError(f"expected scalar type {D.scalar_type_name(input.dtype)} but found "
+                           f"{D.scalar_type_name(weight.dtype)}")
 
-
-def _type_name(t: Tensor) -> str:
-    return t.dtype._legacy[:-len("Tensor")]
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,

@@ -20,13 +20,14 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from .. import _dtype as D
 from .. import ops
 from .._tensor import Tensor, tensor_from_array
 from ..ops import loss_ops as _loss
 from . import _ctc
 from ._functional_activation import logsigmoid
 from ._functional_distance import pairwise_distance
-from ._functional_loss import _apply_reduction, _resolve, _type_name
+from ._functional_loss import _apply_reduction, _resolve
 
 __all__ = ["multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss",
            "triplet_margin_with_distance_loss", "ctc_loss"]
@@ -48,19 +49,21 @@ def _check_margin_input(input: Tensor) -> None:
 
 def _check_dtype(t: Tensor, expected: Tensor) -> None:
     if t.dtype != expected.dtype:
-        raise RuntimeError(f"expected scalar type {_type_name(expected)} but found "
-                           f"{_type_name(t)}")
+        raise RuntimeError(f"expected scalar type {D.scalar_type_name(expected.dtype)} but "
+                           f"found {D.scalar_type_name(t.dtype)}")
 
 
 def _check_kernel_dtype(input: Tensor, kernel: str) -> None:
     """The margin kernels exist for float32 and float64 only."""
     if input._data.dtype.kind != "f" or input._data.dtype.itemsize < 4:
-        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_type_name(input)}'")
+        raise NotImplementedError(f"\"{kernel}\" not implemented for "
+                                  f"'{D.scalar_type_name(input.dtype)}'")
 
 
 def _check_long(target: Tensor) -> None:
     if target._data.dtype != np.int64:
-        raise RuntimeError(f"expected scalar type Long but found {_type_name(target)}")
+        raise RuntimeError("expected scalar type Long but found "
+                           f"{D.scalar_type_name(target.dtype)}")
 
 
 def _check_multi_margin(input: Tensor, target: Tensor, weight: Tensor | None) -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _dtype as D
 from .._backend import array_module
 from .._tensor import Tensor, tensor_from_array
 from ..ops import linear as _linear
@@ -31,9 +32,6 @@ __all__ = ["linear", "bilinear", "dropout", "one_hot", "normalize",
            *_activation_all, *_distance_all, *_fold_all, *_loss_all]
 
 
-def _type_name(t: Tensor) -> str:
-    return t.dtype._legacy[:-len("Tensor")]
-
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``input @ weight.T + bias`` over the last dimension of ``input``.
@@ -51,7 +49,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                            f"{nd}D and {weight._data.ndim}D")
     if bias is not None and input._data.dtype != weight._data.dtype:
         raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
-                           f"{_type_name(input)} and {_type_name(weight)}")
+                           f"{D.scalar_type_name(input.dtype)} and "
+                           f"{D.scalar_type_name(weight.dtype)}")
     if nd == 2 or bias is None:
         return linear_forward(input, weight, bias)
     if not _flattens_without_copy(input._data):

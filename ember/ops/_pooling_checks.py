@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from .. import _dtype as D
+
 __all__ = ["pool2d_geometry", "check_max_pool1d", "check_pool1d_input", "one_int",
            "check_adaptive", "require_dtype"]
 
@@ -25,24 +27,25 @@ def _half(n: int) -> int:
     return n // 2 if n >= 0 else -(-n // 2)
 
 
-def _pair(v: Any, message: str) -> tuple:
+def per_dim(v: Any, message: str, n: int = 2) -> tuple:
+    """A pooling argument for ``n`` spatial dims: one int for all, or one per dim."""
     if isinstance(v, (int, np.integer)):
-        return (int(v), int(v))
+        return (int(v),) * n
     v = tuple(int(i) for i in v)
     if len(v) == 1:
-        return v * 2
-    if len(v) != 2:
+        return v * n
+    if len(v) != n:
         raise RuntimeError(message)
     return v
 
 
 def _parse2d(name: str, kernel: Any, stride: Any, padding: Any, dilation: Any) -> tuple:
-    k = _pair(kernel, f"{name}: kernel_size must either be a single int, or a tuple of two ints")
+    k = per_dim(kernel, f"{name}: kernel_size must either be a single int, or a tuple of two ints")
     omitted = stride is None or (not isinstance(stride, (int, np.integer)) and len(stride) == 0)
-    s = k if omitted else _pair(stride, f"{name}: stride must either be omitted, a single int, "
+    s = k if omitted else per_dim(stride, f"{name}: stride must either be omitted, a single int, "
                                          "or a tuple of two ints")
-    p = _pair(padding, f"{name}: padding must either be a single int, or a tuple of two ints")
-    d = _pair(dilation, f"{name}: dilation must be either a single int, or a tuple of two ints")
+    p = per_dim(padding, f"{name}: padding must either be a single int, or a tuple of two ints")
+    d = per_dim(dilation, f"{name}: dilation must be either a single int, or a tuple of two ints")
     return k, s, p, d
 
 
@@ -203,5 +206,5 @@ def require_dtype(dtype: Any, name: str, allowed: str) -> None:
     else:
         ok = allowed == "float+long" and dtype.name == "int64"
     if not ok:
-        scalar = dtype._legacy[:-len("Tensor")]
+        scalar = D.scalar_type_name(dtype)
         raise NotImplementedError(f'"{name}" not implemented for \'{scalar}\'')

@@ -22,10 +22,12 @@ from typing import Any
 
 import numpy as np
 
+from .. import _dtype as D
 from ..autograd.graph import Node
 from ._core import Tensor, record, wrap
 from ._numpy_grad import refuse_double_backward
-from ._pooling_checks import _half, _sizes, check_adaptive, out_size, require_dtype
+from ._pooling_checks import (_half, _sizes, check_adaptive, out_size, require_dtype,
+                              per_dim)
 from .volumetric import _fold, _window_views
 
 __all__ = ["max_pool3d", "max_pool3d_with_indices", "avg_pool3d", "adaptive_avg_pool3d",
@@ -34,14 +36,7 @@ __all__ = ["max_pool3d", "max_pool3d_with_indices", "avg_pool3d", "adaptive_avg_
 
 # -- arguments --------------------------------------------------------------------------------
 def _triple(v: Any, message: str) -> tuple:
-    if isinstance(v, (int, np.integer)):
-        return (int(v),) * 3
-    v = tuple(int(i) for i in v)
-    if len(v) == 1:
-        return v * 3
-    if len(v) != 3:
-        raise RuntimeError(message)
-    return v
+    return per_dim(v, message, 3)
 
 
 def _parse(name: str, kernel: Any, stride: Any, padding: Any, dilation: Any) -> tuple:
@@ -377,7 +372,7 @@ def adaptive_max_pool3d(input: Tensor, output_size: Any, return_indices: bool = 
 # -- max unpooling ----------------------------------------------------------------------------
 def _check_unpool(input: Tensor, indices: Tensor, dims: int) -> None:
     if indices._data.dtype != np.int64:
-        got = "" if dims == 3 else f" but got: {indices.dtype._legacy[:-len('Tensor')]}"
+        got = "" if dims == 3 else f" but got: {D.scalar_type_name(indices.dtype)}"
         raise RuntimeError(f"elements in indices should be type int64{got}")
     nd = input._data.ndim
     if nd not in (dims + 1, dims + 2):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _dtype as D
 from .._backend import to_device
 from .._random import numpy_rng
 from ..autograd.graph import Node
@@ -84,7 +85,7 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     data = float_data(input, "softshrink_check")
     top = float(np.finfo(data.dtype).max)
     if not 0 <= lambd <= top:
-        name = input.dtype._legacy[:-len("Tensor")]
+        name = D.scalar_type_name(input.dtype)
         raise RuntimeError(f"lambda must be in range [0, {top:g}] for input dtype {name}, "
                            f"but found {lambd:g}")
     lam = data.dtype.type(lambd)

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _dtype as D
 from ..autograd.graph import Node
 from ..autograd.grad_mode import state
 from . import _rows
@@ -68,7 +69,7 @@ def _check_class_target(input: Tensor, target: Tensor) -> None:
                                f"targets of dimension: {len(tshape)}")
         raise RuntimeError(f"size mismatch (got input: {list(ishape)} , target: {list(tshape)}")
     if target._data.dtype not in (np.int64, np.uint8):
-        name = target.dtype._legacy[:-len("Tensor")]
+        name = D.scalar_type_name(target.dtype)
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {name}")
 
 
@@ -388,14 +389,14 @@ def _check_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None,
     _no_weight_grad(weight)
     probs = input._data.shape == target._data.shape
     if probs and target._data.dtype.kind != "f":
-        name = target.dtype._legacy[:-len("Tensor")]
+        name = D.scalar_type_name(target.dtype)
         raise RuntimeError("Expected floating point type for target with class probabilities, "
                            f"got {name}")
     if probs and ignore_index >= 0:
         raise RuntimeError("ignore_index is not supported for floating point target")
     if input._data.dtype.kind != "f":
         raise RuntimeError('"log_softmax_lastdim_kernel_impl" not implemented for '
-                           f"'{input.dtype._legacy[:-len('Tensor')]}'")
+                           f"'{D.scalar_type_name(input.dtype)}'")
     return probs
 
 

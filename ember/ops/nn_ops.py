@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .. import _dtype as D
 from .._backend import to_device
 from .._random import numpy_rng
 from ..autograd.graph import Node
@@ -38,7 +39,7 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 def _float_data(input: Tensor, kernel: str) -> np.ndarray:
     data = input._data
     if data.dtype.kind != "f":
-        name = input.dtype._legacy[:-len("Tensor")]
+        name = D.scalar_type_name(input.dtype)
         raise NotImplementedError(f'"{kernel}" not implemented for \'{name}\'')
     return data
 
@@ -293,7 +294,7 @@ def dropout(input: Tensor, p: float = 0.5, train: bool = True) -> Tensor:
         return input * (0.0 if input._data.dtype.kind in "fc" else False)  # keeps the dtype
     if input._data.dtype.kind not in "fc":  # the 1 / (1 - p) scale has no integer form
         raise RuntimeError("result type Float can't be cast to the desired output type "
-                           f"{input.dtype._legacy[:-len('Tensor')]}")
+                           f"{D.scalar_type_name(input.dtype)}")
     return input * _keep_mask(input, p)
 
 
