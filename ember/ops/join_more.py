@@ -33,7 +33,7 @@ __all__ = ["tensor_split", "hsplit", "vsplit", "dsplit", "atleast_1d", "atleast_
            "block_diag", "broadcast_shapes", "combinations", "diagflat", "vander",
            "as_strided", "narrow_copy", "empty_strided"]
 TENSOR_METHODS: tuple = ("tensor_split", "hsplit", "vsplit", "dsplit", "unfold", "as_strided",
-                         "narrow_copy", "new_empty_strided")
+                         "narrow_copy", "new_empty_strided", "fliplr", "flipud", "diagflat")
 
 
 # -- splitting -------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ TENSOR_METHODS = ("select_scatter", "slice_scatter", "diagonal_scatter", "as_str
                   "adjoint", "is_signed", "resize_as_", "resize_", "unsqueeze_", "squeeze_",
                   "t_", "transpose_", "swapaxes_", "swapdims_", "as_strided_", "tril_",
                   "triu_", "cumsum_", "cumprod_", "renorm_", "addmm_", "addmv_", "addr_",
-                  "baddbmm_", "addbmm_", "fill_diagonal_", "fliplr", "flipud", "diagflat",
+                  "baddbmm_", "addbmm_", "fill_diagonal_",
                   "cdouble", "cfloat", "get_device")
 
 
@@ -300,21 +300,6 @@ def adjoint(input: Tensor) -> Tensor:
 def is_signed(input: Tensor) -> bool:
     """Whether the dtype holds negative numbers (floats, complex and signed integers)."""
     return input._data.dtype.kind in "fci"
-
-
-def fliplr(input: Tensor) -> Tensor:
-    from .join_more import fliplr as _fliplr
-    return _fliplr(input)
-
-
-def flipud(input: Tensor) -> Tensor:
-    from .join_more import flipud as _flipud
-    return _flipud(input)
-
-
-def diagflat(input: Tensor, offset: int = 0) -> Tensor:
-    from .join_more import diagflat as _diagflat
-    return _diagflat(input, offset)
 
 
 def cdouble(self: Tensor, memory_format: Any = None) -> Tensor:
