@@ -9,11 +9,8 @@ from .module import Module
 __all__ = ["Dropout"]
 
 
-class Dropout(Module):
-    """Zero each element with probability ``p`` while training; scale the rest by 1/(1-p).
-
-    In eval mode (``model.eval()``) it returns its input unchanged.
-    """
+class _DropoutNd(Module):
+    """What every dropout layer holds: the probability ``p`` (checked) and ``inplace``."""
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
@@ -22,8 +19,15 @@ class Dropout(Module):
         self.p = p
         self.inplace = inplace
 
-    def forward(self, input: Tensor) -> Tensor:
-        return F.dropout(input, self.p, self.training, self.inplace)
-
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout(_DropoutNd):
+    """Zero each element with probability ``p`` while training; scale the rest by 1/(1-p).
+
+    In eval mode (``model.eval()``) it returns its input unchanged.
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout(input, self.p, self.training, self.inplace)

@@ -4,24 +4,12 @@ from __future__ import annotations
 
 from ..._tensor import Tensor
 from .. import _functional_conv as F
-from .module import Module
+from .dropout import _DropoutNd
 
 __all__ = ["Dropout1d", "Dropout2d"]
 
 
-class _FeatureDropout(Module):
-    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
-        super().__init__()
-        if p < 0 or p > 1:
-            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-        self.p = p
-        self.inplace = inplace
-
-    def extra_repr(self) -> str:
-        return f"p={self.p}, inplace={self.inplace}"
-
-
-class Dropout2d(_FeatureDropout):
+class Dropout2d(_DropoutNd):
     """While training, zero each channel of (N, C, H, W) input with probability ``p`` and
     scale the kept ones by 1/(1-p); the identity in eval mode.
 
@@ -40,7 +28,7 @@ class Dropout2d(_FeatureDropout):
         return F.dropout2d(input, self.p, self.training, self.inplace)
 
 
-class Dropout1d(_FeatureDropout):
+class Dropout1d(_DropoutNd):
     """Channel-wise dropout of (N, C, L) or (C, L) input; see ``Dropout2d``."""
 
     def forward(self, input: Tensor) -> Tensor:

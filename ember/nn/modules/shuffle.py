@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from ..._tensor import Tensor
 from .. import functional as F
+from .dropout import _DropoutNd
 from .module import Module
 
 __all__ = ["PixelShuffle", "PixelUnshuffle", "ChannelShuffle", "AlphaDropout",
@@ -66,19 +67,7 @@ class ChannelShuffle(Module):
         return f"groups={self.groups}"
 
 
-class _AlphaDropoutNd(Module):
-    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
-        super().__init__()
-        if p < 0 or p > 1:
-            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-        self.p = p
-        self.inplace = inplace
-
-    def extra_repr(self) -> str:
-        return f"p={self.p}, inplace={self.inplace}"
-
-
-class AlphaDropout(_AlphaDropoutNd):
+class AlphaDropout(_DropoutNd):
     """While training, set each element to SELU's saturation value with probability ``p``,
     then apply the affine map that restores zero mean and unit variance; identity in eval.
     """
@@ -87,7 +76,7 @@ class AlphaDropout(_AlphaDropoutNd):
         return F.alpha_dropout(input, self.p, self.training)
 
 
-class FeatureAlphaDropout(_AlphaDropoutNd):
+class FeatureAlphaDropout(_DropoutNd):
     """``AlphaDropout`` of whole channels (dimension 1) of each sample."""
 
     def forward(self, input: Tensor) -> Tensor:

@@ -23,7 +23,7 @@ from ..._tensor import Tensor
 from .. import _functional_conv as _F
 from .. import _functional_volumetric as F
 from .conv import _Conv, _ConvTranspose
-from .dropout_nd import _FeatureDropout
+from .dropout import _DropoutNd
 from .module import Module
 from .normalization import _BatchNorm
 from .pooling import AvgPool2d, _AdaptivePool, _MaxPoolNd
@@ -84,7 +84,7 @@ class BatchNorm3d(_BatchNorm):
             raise ValueError(f"expected 5D input (got {input.dim()}D input)")
 
 
-class Dropout3d(_FeatureDropout):
+class Dropout3d(_DropoutNd):
     """While training, zero each channel of (N, C, D, H, W) or (C, D, H, W) input with
     probability ``p`` and scale the kept ones by 1/(1-p); the identity in eval mode."""
 
